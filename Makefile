@@ -1,0 +1,49 @@
+# sluice: the two set-up commands are `make quickstart` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: quickstart test lint unit venv jars bench clean kafka-start kafka-stop
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: sluice needs Python >= 3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# Kafka's jars through Maven (pom.xml); fetched again whenever the pom changes.
+jars: venv
+	$(BIN)/sluice kafka fetch
+
+quickstart: venv jars
+	$(BIN)/sluice kafka start
+	$(BIN)/sluice demo
+
+lint: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy --strict src/
+
+unit: venv
+	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
+
+test: venv jars lint
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+bench: venv jars
+	$(BIN)/python -m bench $(if $(QUICK),--quick,) $(BENCH_ARGS)
+
+kafka-start: venv jars
+	$(BIN)/sluice kafka start
+
+kafka-stop: venv
+	$(BIN)/sluice kafka stop
+
+clean:
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

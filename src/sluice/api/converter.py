@@ -1,0 +1,77 @@
+"""Converters turn Connect data into bytes for Kafka and back; header converters do it per header.
+
+Converters are configured with ``is_key`` telling whether they handle keys or values, because the
+worker's ``key.converter.*`` and ``value.converter.*`` settings configure separate instances.
+Implementations must be safe to call from one task thread at a time (each task has its own).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from sluice.api.config import ConfigDef
+from sluice.api.connector import Versioned
+from sluice.api.headers import Headers
+from sluice.api.schema import Schema
+
+__all__ = ["Converter", "HeaderConverter", "SchemaAndValue"]
+
+
+class SchemaAndValue(NamedTuple):
+    schema: Schema | None
+    value: Any
+
+
+SchemaAndValue.NULL = SchemaAndValue(None, None)  # type: ignore[attr-defined]
+
+
+class Converter(Versioned, abc.ABC):
+    """Between a (schema, value) pair and the bytes stored in Kafka."""
+
+    @abc.abstractmethod
+    def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
+        """Receive the converter's settings (prefix already stripped)."""
+
+    @abc.abstractmethod
+    def from_connect_data(
+        self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
+    ) -> bytes | None:
+        """Serialize; ``None`` means a null Kafka value (a tombstone)."""
+
+    @abc.abstractmethod
+    def to_connect_data(
+        self, topic: str, value: bytes | None, headers: Headers | None = None
+    ) -> SchemaAndValue:
+        """Deserialize bytes read from Kafka."""
+
+    def config(self) -> ConfigDef:
+        return ConfigDef()
+
+    def close(self) -> None:
+        """Release resources."""
+
+
+class HeaderConverter(Versioned, abc.ABC):
+    """Between one header's (schema, value) and its bytes."""
+
+    @abc.abstractmethod
+    def configure(self, configs: Mapping[str, Any]) -> None:
+        """Receive the converter's settings."""
+
+    @abc.abstractmethod
+    def from_connect_header(
+        self, topic: str, header_key: str, schema: Schema | None, value: Any
+    ) -> bytes | None:
+        """Serialize one header value."""
+
+    @abc.abstractmethod
+    def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
+        """Deserialize one header value."""
+
+    def config(self) -> ConfigDef:
+        return ConfigDef()
+
+    def close(self) -> None:
+        """Release resources."""

@@ -1,0 +1,93 @@
+"""``Struct``: a value of a struct schema, validated field by field as it is filled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sluice.api.errors import DataError
+from sluice.api.schema import Field, Schema, Type, validate_value
+
+__all__ = ["Struct"]
+
+
+class Struct:
+    """A record value whose fields follow a ``STRUCT`` schema.
+
+    ``put`` validates each value against its field's schema at once, so a connector finds out about
+    a wrong type where it made the mistake instead of deep inside a converter. ``get`` returns the
+    field's default when no value was put, as Kafka's ``Struct.get`` does.
+    """
+
+    __slots__ = ("_values", "schema")
+
+    def __init__(self, schema: Schema) -> None:
+        if schema.type is not Type.STRUCT:
+            raise DataError("Not a struct schema: " + repr(schema))
+        self.schema = schema
+        self._values: list[Any] = [None] * len(schema.fields)
+
+    def _lookup(self, field: str | Field) -> Field:
+        if isinstance(field, Field):
+            fields = self.schema.fields
+            if field.index < len(fields) and fields[field.index] == field:
+                return field
+            raise DataError(f"{field.name} is not a field of this struct's schema")
+        f = self.schema._fields_by_name.get(field)
+        if f is None:
+            raise DataError(f"{field} is not a valid field name")
+        return f
+
+    def put(self, field: str | Field, value: Any) -> Struct:
+        """Set a field (by name or :class:`Field`), validating the value; returns ``self``."""
+        f = self._lookup(field)
+        validate_value(f.schema, value, f.name)
+        self._values[f.index] = value
+        return self
+
+    def get(self, field: str | Field) -> Any:
+        """The field's value, or its schema default when no value was set."""
+        f = self._lookup(field)
+        v = self._values[f.index]
+        if v is None:
+            return f.schema.default
+        return v
+
+    def get_without_default(self, field: str | Field) -> Any:
+        """The field's value exactly as set, ignoring defaults."""
+        return self._values[self._lookup(field).index]
+
+    def validate(self) -> None:
+        """Check that every required field without a default has a value."""
+        for f in self.schema.fields:
+            v = self._values[f.index]
+            if v is None and f.schema.default is None and not f.schema.optional:
+                raise DataError(
+                    f'Invalid value: null used for required field: "{f.name}", '
+                    f"schema type: {f.schema.type.name}"
+                )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (nested structs converted too), defaults applied."""
+        out: dict[str, Any] = {}
+        for f in self.schema.fields:
+            v = self.get(f)
+            out[f.name] = v.to_dict() if isinstance(v, Struct) else v
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Struct)
+            and self.schema == other.schema
+            and self._values == other._values
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.schema)
+
+    def __repr__(self) -> str:
+        inner = ",".join(
+            f"{f.name}={self._values[f.index]!r}"
+            for f in self.schema.fields
+            if self._values[f.index] is not None
+        )
+        return "Struct{" + inner + "}"

@@ -1,0 +1,94 @@
+"""The ``sluice`` command: ``standalone``, ``kafka``, ``plugins`` and ``version``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+import sluice
+
+__all__ = ["main"]
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sluice",
+        description="Kafka Connect, rebuilt in Python.",
+    )
+    parser.add_argument("--version", action="version", version=f"sluice {sluice.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    standalone = sub.add_parser(
+        "standalone",
+        help="run a standalone worker (like connect-standalone.sh)",
+        description="Run a standalone worker with the same files connect-standalone.sh takes.",
+    )
+    standalone.add_argument("worker_properties", help="worker config (.properties)")
+    standalone.add_argument(
+        "connector_configs", nargs="*", help="connector configs (.properties or .json)"
+    )
+    standalone.add_argument("--log-level", default="INFO", help="root log level (default INFO)")
+    standalone.set_defaults(func=_run_standalone)
+
+    plugins = sub.add_parser("plugins", help="list installed plugins with type and version")
+    plugins.add_argument(
+        "--plugin-path", action="append", default=[], help="extra plugin folder (repeatable)"
+    )
+    plugins.add_argument(
+        "--worker-config", help="read plugin.path from this worker .properties file"
+    )
+    plugins.set_defaults(func=_run_plugins)
+
+    version = sub.add_parser("version", help="print the version")
+    version.set_defaults(func=lambda _args: print(f"sluice {sluice.__version__}") or 0)
+
+    from sluice.cli import demo, local_kafka
+
+    local_kafka.register(sub)
+    demo.register(sub)
+    return parser
+
+
+def _run_standalone(args: argparse.Namespace) -> int:
+    from sluice.cli.standalone import run_standalone
+
+    return run_standalone(args.worker_properties, args.connector_configs, args.log_level)
+
+
+def _run_plugins(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sluice.plugins.registry import PluginRegistry
+    from sluice.runtime.config_files import ConfigFileError, load_properties
+
+    paths = list(args.plugin_path)
+    if args.worker_config:
+        try:
+            props = load_properties(Path(args.worker_config))
+        except ConfigFileError as e:
+            print(f"sluice: {e}", file=sys.stderr)
+            return 1
+        paths += [p.strip() for p in props.get("plugin.path", "").split(",") if p.strip()]
+    registry = PluginRegistry(paths)
+    rows = [(d.kind, d.name, d.version, d.origin) for d in registry.plugins()]
+    widths = [
+        max(len(r[i]) for r in [("TYPE", "CLASS", "VERSION", "ORIGIN"), *rows]) for i in range(4)
+    ]
+    for row in [("TYPE", "CLASS", "VERSION", "ORIGIN"), *rows]:
+        print("  ".join(col.ljust(w) for col, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    result = args.func(args)
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Connectors bundled with sluice; each subpackage uses only :mod:`sluice.api`."""

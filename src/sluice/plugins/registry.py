@@ -1,0 +1,269 @@
+"""Finds plugins: bundled ones, Python entry points and folders on ``plugin.path``.
+
+Every plugin has a *kind* (source, sink, converter, header_converter, transformation, predicate,
+config_provider) and may be named by its Python path (``pkg.module:Class`` or ``pkg.module.Class``),
+by a Kafka/Confluent class name, or by a short alias. The registry resolves any of them to the
+class, loading third-party modules lazily so a broken plugin only fails the connector that uses it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import logging
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Final
+
+from sluice.api import (
+    ConfigProvider,
+    ConnectError,
+    Converter,
+    HeaderConverter,
+    Predicate,
+    SinkConnector,
+    SourceConnector,
+    Transformation,
+)
+from sluice.plugins.aliases import BUNDLED_CONNECTORS, short_names
+
+__all__ = ["ENTRY_POINT_GROUP", "KINDS", "PluginDesc", "PluginError", "PluginRegistry"]
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP: Final = "sluice.plugins"
+
+KINDS: Final[dict[str, type]] = {
+    "source": SourceConnector,
+    "sink": SinkConnector,
+    "converter": Converter,
+    "header_converter": HeaderConverter,
+    "transformation": Transformation,
+    "predicate": Predicate,
+    "config_provider": ConfigProvider,
+}
+"""Kind names as ``GET /connector-plugins`` reports them, with their base classes."""
+
+
+class PluginError(ConnectError):
+    """A plugin that cannot be found or loaded; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class PluginDesc:
+    """One installed plugin as listed by ``sluice plugins`` and the REST API."""
+
+    name: str
+    """The name reported to users: the Kafka class name for bundled stand-ins."""
+    target: str
+    """Where the class lives, ``module:Class``."""
+    kind: str
+    version: str
+    origin: str
+    """``bundled``, ``entry-point:<dist>`` or the ``plugin.path`` folder."""
+
+
+def _bundled_tables() -> dict[str, dict[str, str]]:
+    tables: dict[str, dict[str, str]] = {
+        "connector": dict(BUNDLED_CONNECTORS),
+        "converter": {},
+        "header_converter": {},
+        "transformation": {},
+        "predicate": {},
+        "config_provider": {},
+    }
+    optional = [
+        ("sluice.converters", "CONVERTER_ALIASES", "converter"),
+        ("sluice.converters", "HEADER_CONVERTER_ALIASES", "header_converter"),
+        ("sluice.transforms", "TRANSFORM_ALIASES", "transformation"),
+        ("sluice.transforms", "PREDICATE_ALIASES", "predicate"),
+        ("sluice.runtime.config_providers", "CONFIG_PROVIDER_ALIASES", "config_provider"),
+        ("sluice.connectors", "CONNECTOR_ALIASES", "connector"),
+    ]
+    for module_name, attr, table in optional:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as e:  # a bundled family not built yet must not break the rest
+            log.debug("bundled plugin table %s unavailable: %s", module_name, e)
+            continue
+        tables[table].update(getattr(module, attr, {}))
+    return tables
+
+
+def _load_target(target: str) -> Any:
+    module_name, _, attr = target.partition(":")
+    if not attr:
+        module_name, _, attr = target.rpartition(".")
+    if not module_name:
+        raise PluginError(f"'{target}' is not a Python class path (expected module:Class)")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise PluginError(f"Cannot load plugin {target}: {e}") from e
+    obj: Any = module
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise PluginError(f"Cannot load plugin {target}: {module_name} has no {attr}") from None
+    return obj
+
+
+def _kind_of(cls: type) -> str | None:
+    for kind, base in KINDS.items():
+        if isinstance(cls, type) and issubclass(cls, base):
+            return kind
+    return None
+
+
+def _version_of(cls: type) -> str:
+    """The plugin's ``version()``, called on an instance made without running ``__init__``."""
+    try:
+        instance: Any = object.__new__(cls)
+        return str(instance.version())
+    except Exception:
+        return "unknown"
+
+
+class PluginRegistry:
+    """Resolves plugin names to classes and lists what is installed.
+
+    ``plugin_path`` folders are scanned once at construction: each ``*.py`` file or package in a
+    folder is imported as a module and every plugin class it defines is registered under its
+    qualified name (``module.Class``) and its short aliases.
+    """
+
+    def __init__(self, plugin_path: Iterable[str | Path] = (), entry_points: bool = True) -> None:
+        tables = _bundled_tables()
+        self._names: dict[str, str] = {}
+        self._origins: dict[str, str] = {}
+        self._primary: dict[str, str] = {}
+        for table in tables.values():
+            for fqcn, target in table.items():
+                self._register(fqcn, target, "bundled", primary=True)
+        if entry_points:
+            self._scan_entry_points()
+        for folder in plugin_path:
+            self._scan_folder(Path(folder))
+
+    def _register(self, name: str, target: str, origin: str, primary: bool) -> None:
+        if primary:
+            self._primary[target] = name
+            self._origins[target] = origin
+        for alias in [name, *short_names(name)]:
+            self._names.setdefault(alias, target)
+
+    def _scan_entry_points(self) -> None:
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            target = ep.value.strip()
+            dist = ep.dist.name if ep.dist is not None else "?"
+            self._register(ep.name, target, f"entry-point:{dist}", primary=True)
+            if target not in self._names:
+                self._names[target] = target
+
+    def _scan_folder(self, folder: Path) -> None:
+        if not folder.is_dir():
+            raise PluginError(f"plugin.path entry {folder} is not a directory")
+        candidates = sorted(folder.iterdir())
+        for entry in candidates:
+            if entry.name.startswith((".", "_")):
+                continue
+            if entry.is_dir() and not (entry / "__init__.py").exists():
+                # A plugin folder as Kafka lays them out: plugin.path/<plugin>/<modules>
+                self._scan_folder(entry)
+                continue
+            if not (entry.suffix == ".py" or (entry / "__init__.py").exists()):
+                continue
+            module_name = entry.stem if entry.suffix == ".py" else entry.name
+            try:
+                module = self._import_from(folder, module_name)
+            except Exception as e:  # one broken plugin must not hide the others
+                log.error("Skipping plugin %s in %s: %s", module_name, folder, e)
+                continue
+            for cls in self._plugin_classes(module):
+                target = f"{module.__name__}:{cls.__qualname__}"
+                name = f"{module.__name__}.{cls.__qualname__}"
+                self._register(name, target, str(folder), primary=True)
+                self._names.setdefault(cls.__qualname__, target)
+
+    @staticmethod
+    def _import_from(folder: Path, module_name: str) -> ModuleType:
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+        return importlib.import_module(module_name)
+
+    @staticmethod
+    def _plugin_classes(module: ModuleType) -> list[type]:
+        found = []
+        for _, obj in inspect.getmembers(module, inspect.isclass):
+            if obj.__module__ != module.__name__ or inspect.isabstract(obj):
+                continue
+            if _kind_of(obj) is not None:
+                found.append(obj)
+        return found
+
+    # -- lookups ------------------------------------------------------------------------------
+    def resolve(self, name: str) -> str:
+        """The ``module:Class`` target for a user-supplied name (Python paths pass through)."""
+        name = name.strip()
+        target = self._names.get(name)
+        if target is not None:
+            return target
+        if ":" in name or "." in name:
+            return name
+        raise PluginError(f"Failed to find any class that implements {name}")
+
+    def load(self, name: str, kind: str | None = None) -> type:
+        """The class for ``name``; with ``kind``, also checks it is that kind of plugin."""
+        target = self.resolve(name)
+        try:
+            cls = _load_target(target)
+        except PluginError:
+            if target == name.strip() and name not in self._names:
+                raise PluginError(
+                    f"Failed to find any class that implements {name}. "
+                    f"Known plugins: {', '.join(sorted(self._primary.values()))}"
+                ) from None
+            raise
+        if not isinstance(cls, type):
+            raise PluginError(f"{name} is not a class")
+        if kind is not None:
+            want = KINDS["source"] if kind == "connector" else KINDS.get(kind)
+            ok = (
+                issubclass(cls, (SourceConnector, SinkConnector))
+                if kind == "connector"
+                else want is not None and issubclass(cls, want)
+            )
+            if not ok:
+                raise PluginError(f"{name} is not a {kind.replace('_', ' ')} plugin")
+        return cls
+
+    def display_name(self, cls: type) -> str:
+        """The name to report for a loaded class (its Kafka class name when it stands for one)."""
+        target = f"{cls.__module__}:{cls.__qualname__}"
+        return self._primary.get(target, f"{cls.__module__}.{cls.__qualname__}")
+
+    def plugins(self, kinds: Iterable[str] | None = None) -> list[PluginDesc]:
+        """Installed plugins of the given kinds, loading each to learn its kind and version."""
+        wanted = set(kinds) if kinds is not None else set(KINDS)
+        out: list[PluginDesc] = []
+        for target, name in self._primary.items():
+            try:
+                cls = _load_target(target)
+            except PluginError as e:
+                log.warning("Plugin %s cannot be loaded: %s", name, e)
+                continue
+            kind = _kind_of(cls) if isinstance(cls, type) else None
+            if kind is None or kind not in wanted:
+                continue
+            out.append(PluginDesc(name, target, kind, _version_of(cls), self._origins[target]))
+        out.sort(key=lambda d: (d.kind, d.name))
+        return out
+
+    def aliases(self) -> Mapping[str, str]:
+        return dict(self._names)

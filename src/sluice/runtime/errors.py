@@ -1,0 +1,266 @@
+"""One error handler for every stage of a task: retry, tolerate and report, or fail.
+
+Kafka Connect's ``errors.*`` settings decide what happens when converting, transforming, polling,
+putting or producing a record fails: retriable failures are retried with exponential back-off
+(300 ms doubling, capped at ``errors.retry.delay.max.ms``) for up to ``errors.retry.timeout``;
+then, with ``errors.tolerance=all``, failures in the tolerable stages are reported (log,
+dead-letter queue) and the record is skipped; otherwise the task fails with
+``"Tolerance exceeded in error handler"``. Callers run their fast path unguarded and hand a failure
+to :meth:`ErrorHandler.handle`, so records that succeed pay nothing for error handling.
+"""
+
+from __future__ import annotations
+
+import abc
+import concurrent.futures
+import enum
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
+
+from sluice.api import ConnectError, RetriableError
+
+__all__ = [
+    "ErrorHandler",
+    "ErrorReporter",
+    "LogReporter",
+    "ProcessingContext",
+    "Stage",
+    "ToleranceExceededError",
+]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+INITIAL_BACKOFF: Final = 0.3
+
+
+class Stage(enum.Enum):
+    """Where a failure happened; the values are the ``__connect.errors.stage`` header values."""
+
+    KEY_CONVERTER = "KEY_CONVERTER"
+    VALUE_CONVERTER = "VALUE_CONVERTER"
+    HEADER_CONVERTER = "HEADER_CONVERTER"
+    TRANSFORMATION = "TRANSFORMATION"
+    TASK_PUT = "TASK_PUT"
+    TASK_POLL = "TASK_POLL"
+    KAFKA_PRODUCE = "KAFKA_PRODUCE"
+    KAFKA_CONSUME = "KAFKA_CONSUME"
+
+
+TOLERABLE_STAGES: Final = frozenset(
+    {
+        Stage.KEY_CONVERTER,
+        Stage.VALUE_CONVERTER,
+        Stage.HEADER_CONVERTER,
+        Stage.TRANSFORMATION,
+        Stage.KAFKA_PRODUCE,
+    }
+)
+
+
+class ToleranceExceededError(ConnectError):
+    """A failure the configured tolerance does not allow; fails the task."""
+
+
+@dataclass
+class ConsumedRecord:
+    """The raw Kafka record behind a failure on the sink side (what a DLQ republishes)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes | None]] = field(default_factory=list)
+    timestamp: int | None = None
+
+
+@dataclass
+class ProcessingContext:
+    """Everything a reporter needs to describe one failure."""
+
+    connector: str
+    task: int
+    stage: Stage
+    executing_class: str
+    error: BaseException
+    attempts: int = 1
+    consumed: ConsumedRecord | None = None
+    record: Any = None
+
+    def describe(self, include_record: bool) -> str:
+        text = (
+            f"Error encountered in task {self.connector}-{self.task}. Executing stage "
+            f"'{self.stage.value}' with class '{self.executing_class}'"
+        )
+        if self.consumed is not None:
+            c = self.consumed
+            text += (
+                f", where consumed record is {{topic='{c.topic}', "
+                f"partition={c.partition}, offset={c.offset}"
+            )
+            if include_record:
+                text += f", key={c.key!r}, value={c.value!r}"
+            text += "}"
+        elif self.record is not None and include_record:
+            text += f", where source record is = {self.record!r}"
+        return text + "."
+
+
+class ErrorReporter(abc.ABC):
+    """Somewhere tolerated failures are reported (the log, a dead-letter queue)."""
+
+    @abc.abstractmethod
+    def report(self, context: ProcessingContext) -> concurrent.futures.Future[None] | None:
+        """Report; a returned future completes when the report is durable."""
+
+    def close(self) -> None:
+        """Flush and release resources."""
+
+
+class LogReporter(ErrorReporter):
+    """``errors.log.enable``: one ERROR line per failure, with the record if asked."""
+
+    def __init__(self, include_messages: bool) -> None:
+        self.include_messages = include_messages
+
+    def report(self, context: ProcessingContext) -> None:
+        log.error(context.describe(self.include_messages), exc_info=context.error)
+        return None
+
+
+class ErrorHandler:
+    """Kafka Connect's ``RetryWithToleranceOperator`` for one task."""
+
+    def __init__(
+        self,
+        connector: str,
+        task: int,
+        retry_timeout: float = 0.0,
+        retry_delay_max: float = 60.0,
+        tolerate_all: bool = False,
+        reporters: Sequence[ErrorReporter] = (),
+        stopping: threading.Event | None = None,
+    ) -> None:
+        self.connector = connector
+        self.task = task
+        self.retry_timeout = retry_timeout
+        self.retry_delay_max = retry_delay_max
+        self.tolerate_all = tolerate_all
+        self.reporters = list(reporters)
+        self._stopping = stopping or threading.Event()
+        self.total_failures = 0
+        self.total_skipped = 0
+        self.total_retries = 0
+        self.pending: list[concurrent.futures.Future[None]] = []
+
+    @classmethod
+    def from_config(
+        cls,
+        connector: str,
+        task: int,
+        config: dict[str, Any],
+        reporters: Sequence[ErrorReporter] = (),
+        stopping: threading.Event | None = None,
+    ) -> ErrorHandler:
+        """Build from a parsed connector config (``errors.*`` keys)."""
+        reps = list(reporters)
+        if config.get("errors.log.enable"):
+            reps.insert(0, LogReporter(bool(config.get("errors.log.include.messages"))))
+        timeout_ms = int(config.get("errors.retry.timeout", 0))
+        return cls(
+            connector,
+            task,
+            retry_timeout=float("inf") if timeout_ms < 0 else timeout_ms / 1000.0,
+            retry_delay_max=int(config.get("errors.retry.delay.max.ms", 60000)) / 1000.0,
+            tolerate_all=str(config.get("errors.tolerance", "none")).lower() == "all",
+            reporters=reps,
+            stopping=stopping,
+        )
+
+    def _backoff(self, attempt: int, deadline: float) -> bool:
+        """Sleep before the next attempt; False when the retry budget is spent or we stop."""
+        delay = INITIAL_BACKOFF * (2 ** (attempt - 1))
+        if delay > self.retry_delay_max:
+            delay = random.uniform(0, self.retry_delay_max)  # jitter once at the cap
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        return not self._stopping.wait(min(delay, remaining))
+
+    def retry(
+        self,
+        stage: Stage,
+        executing_class: str,
+        operation: Callable[[], T],
+        first_error: BaseException,
+        consumed: ConsumedRecord | None = None,
+        record: Any = None,
+    ) -> tuple[bool, T | None]:
+        """Handle ``first_error`` from ``operation``: retry it if retriable, then tolerate or fail.
+
+        Returns ``(True, result)`` if a retry succeeded and ``(False, None)`` if the record is to
+        be skipped; raises :class:`ToleranceExceededError` when the failure is not tolerated.
+        """
+        error = first_error
+        attempts = 1
+        if isinstance(error, RetriableError) and self.retry_timeout > 0:
+            deadline = time.monotonic() + self.retry_timeout
+            while self._backoff(attempts, deadline):
+                attempts += 1
+                self.total_retries += 1
+                try:
+                    return True, operation()
+                except Exception as e:  # the operation's own failure, handled below
+                    error = e
+                    if not isinstance(e, RetriableError):
+                        break
+        self.fail(stage, executing_class, error, attempts, consumed, record)
+        return False, None
+
+    def fail(
+        self,
+        stage: Stage,
+        executing_class: str,
+        error: BaseException,
+        attempts: int = 1,
+        consumed: ConsumedRecord | None = None,
+        record: Any = None,
+    ) -> None:
+        """Record a failure that retrying did not cure; returns only if it is tolerated."""
+        self.total_failures += 1
+        context = ProcessingContext(
+            self.connector, self.task, stage, executing_class, error, attempts, consumed, record
+        )
+        tolerable = stage in TOLERABLE_STAGES or isinstance(error, RetriableError)
+        if not (self.tolerate_all and tolerable):
+            for reporter in self.reporters:
+                if isinstance(reporter, LogReporter):
+                    reporter.report(context)
+            if not tolerable:
+                raise ToleranceExceededError("Unhandled exception in error handler") from error
+            raise ToleranceExceededError("Tolerance exceeded in error handler") from error
+        self.total_skipped += 1
+        self.report(context)
+
+    def report(self, context: ProcessingContext) -> None:
+        for reporter in self.reporters:
+            future = reporter.report(context)
+            if future is not None:
+                self.pending.append(future)
+
+    def await_reports(self, timeout: float | None = None) -> None:
+        """Wait until every report is durable (before committing offsets past the records)."""
+        pending, self.pending = self.pending, []
+        for f in pending:
+            f.result(timeout)
+
+    def close(self) -> None:
+        for reporter in self.reporters:
+            reporter.close()

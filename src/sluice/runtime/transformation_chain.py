@@ -1,0 +1,127 @@
+"""A connector's ``transforms`` chain, with predicates, built from its configuration.
+
+Transforms run in the order listed; a transform returning ``None`` drops the record and ends the
+chain. With ``transforms.<alias>.predicate`` a transform applies only where the predicate holds,
+inverted by ``transforms.<alias>.negate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sluice.api import ConfigError, ConnectRecord, Predicate, Transformation
+from sluice.plugins.registry import PluginError, PluginRegistry
+
+__all__ = ["TransformationChain", "TransformationStage", "build_chain"]
+
+R = TypeVar("R", bound=ConnectRecord)
+
+
+def _list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    text = str(value).strip()
+    return [p.strip() for p in text.split(",")] if text else []
+
+
+@dataclass
+class TransformationStage(Generic[R]):
+    """One transform with its optional predicate."""
+
+    alias: str
+    transformation: Transformation[R]
+    predicate: Predicate[R] | None = None
+    negate: bool = False
+
+    def apply(self, record: R) -> R | None:
+        if self.predicate is not None and self.predicate.test(record) == self.negate:
+            return record
+        return self.transformation.apply(record)
+
+
+class TransformationChain(Generic[R]):
+    """The stages of one task; ``apply`` returns ``None`` for dropped records."""
+
+    def __init__(self, stages: Sequence[TransformationStage[R]]) -> None:
+        self.stages = list(stages)
+
+    def __bool__(self) -> bool:
+        return bool(self.stages)
+
+    def apply(self, record: R) -> R | None:
+        for stage in self.stages:
+            result = stage.apply(record)
+            if result is None:
+                return None
+            record = result
+        return record
+
+    def stage_class(self, record: R) -> str:
+        """Best guess at the class that failed, for error reports (the first stage's class)."""
+        return type(self.stages[0].transformation).__qualname__ if self.stages else ""
+
+    def close(self) -> None:
+        for stage in self.stages:
+            stage.transformation.close()
+            if stage.predicate is not None:
+                stage.predicate.close()
+
+
+def _sub_config(config: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    return {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
+
+
+def build_chain(config: Mapping[str, Any], registry: PluginRegistry) -> TransformationChain[Any]:
+    """Instantiate and configure the transforms and predicates a connector config names."""
+    predicates: dict[str, Predicate[Any]] = {}
+    for alias in _list(config.get("predicates")):
+        prefix = f"predicates.{alias}."
+        type_name = config.get(prefix + "type")
+        if not type_name:
+            raise ConfigError(
+                f'Missing required configuration "{prefix}type" which has no default value.',
+                prefix + "type",
+            )
+        try:
+            cls = registry.load(str(type_name), "predicate")
+        except PluginError as e:
+            raise ConfigError.invalid(prefix + "type", type_name, str(e)) from e
+        predicate: Predicate[Any] = cls()
+        predicate.configure(_sub_config(config, prefix))
+        predicates[alias] = predicate
+    stages: list[TransformationStage[Any]] = []
+    for alias in _list(config.get("transforms")):
+        prefix = f"transforms.{alias}."
+        type_name = config.get(prefix + "type")
+        if not type_name:
+            raise ConfigError(
+                f'Missing required configuration "{prefix}type" which has no default value.',
+                prefix + "type",
+            )
+        try:
+            cls = registry.load(str(type_name), "transformation")
+        except PluginError as e:
+            raise ConfigError.invalid(prefix + "type", type_name, str(e)) from e
+        sub = _sub_config(config, prefix)
+        predicate_alias = sub.pop("predicate", None)
+        negate_raw = sub.pop("negate", None)
+        negate = str(negate_raw).strip().lower() == "true" if negate_raw is not None else False
+        if negate_raw is not None and predicate_alias is None:
+            raise ConfigError(
+                f"Transformation {alias} has negate but no predicate", prefix + "negate"
+            )
+        pred = None
+        if predicate_alias is not None:
+            pred = predicates.get(str(predicate_alias))
+            if pred is None:
+                raise ConfigError.invalid(
+                    prefix + "predicate", predicate_alias, "no predicate with that alias is defined"
+                )
+        transformation: Transformation[Any] = cls()
+        transformation.configure(sub)
+        stages.append(TransformationStage(alias, transformation, pred, negate))
+    return TransformationChain(stages)

@@ -1,0 +1,64 @@
+"""Connector config validation as the herder needs it: one report, or one aggregated error.
+
+The full ``ConfigInfos`` report (what ``PUT /connector-plugins/{plugin}/config/validate`` returns)
+is built by :mod:`sluice.runtime.config_infos`; creating or updating a connector fails with Kafka
+Connect's aggregated message when that report has errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from sluice.plugins.registry import PluginRegistry
+from sluice.runtime.herder import BadRequestError
+from sluice.runtime.worker import Worker
+
+__all__ = ["collect_errors", "plugin_config", "validate_or_raise", "validation_result"]
+
+
+class _HasWorker(Protocol):
+    worker: Worker
+
+
+def validation_result(herder: _HasWorker, config: Mapping[str, str]) -> dict[str, Any]:
+    from sluice.runtime import config_infos
+
+    worker = herder.worker
+    return config_infos.validate_connector_config(
+        worker.registry, config, worker_config=worker.config.originals()
+    )
+
+
+def collect_errors(result: Mapping[str, Any]) -> list[str]:
+    """Every error message of a ConfigInfos report, in report order."""
+    errors: list[str] = []
+    for entry in result.get("configs", []):
+        value = entry.get("value") or {}
+        errors.extend(value.get("errors") or [])
+    return errors
+
+
+def validate_or_raise(herder: _HasWorker, config: Mapping[str, str]) -> None:
+    """Raise :class:`BadRequestError` with Kafka Connect's message if ``config`` is invalid."""
+    if not config.get("connector.class"):
+        raise BadRequestError("Connector config " + _render(config) + " contains no connector type")
+    result = validation_result(herder, config)
+    errors = collect_errors(result)
+    if errors:
+        raise BadRequestError(
+            f"Connector configuration is invalid and contains the following {len(errors)} "
+            "error(s):\n" + "\n".join(errors) + "\nYou can also find the above list of errors at "
+            "the endpoint `/connector-plugins/{connectorType}/config/validate`"
+        )
+
+
+def plugin_config(herder: _HasWorker, plugin: str) -> list[dict[str, Any]]:
+    from sluice.runtime import config_infos
+
+    registry: PluginRegistry = herder.worker.registry
+    return config_infos.plugin_config(registry, plugin)
+
+
+def _render(config: Mapping[str, str]) -> str:
+    return "{" + ", ".join(f"{k}={v}" for k, v in config.items()) + "}"

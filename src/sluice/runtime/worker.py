@@ -1,0 +1,420 @@
+"""The worker: builds connectors and tasks from configurations and runs them on threads.
+
+The herder decides *what* runs; the worker knows *how*: it resolves plugins, layers converter and
+client settings (framework defaults < worker ``producer.*``/``consumer.*`` < connector
+``*.override.*``), creates the task's clients and threads, and stops tasks within the graceful
+shutdown budget, cancelling those that overrun.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sluice.api import (
+    ConfigError,
+    Connector,
+    Converter,
+    HeaderConverter,
+    SinkConnector,
+    SinkTask,
+    SourceConnector,
+    SourceTask,
+)
+from sluice.kafka.client_config import prefixed, to_librdkafka
+from sluice.plugins.registry import PluginError, PluginRegistry
+from sluice.runtime.connector_config import (
+    sink_connector_config_def,
+    source_connector_config_def,
+)
+from sluice.runtime.errors import ErrorHandler
+from sluice.runtime.offset_storage import StoreOffsetReader
+from sluice.runtime.status import ConnectorTaskId, TargetState
+from sluice.runtime.transformation_chain import build_chain
+from sluice.runtime.worker_config import WorkerConfig
+from sluice.runtime.worker_connector import ConnectorStatusListener, WorkerConnector
+from sluice.runtime.worker_sink_task import WorkerSinkTask
+from sluice.runtime.worker_source_task import WorkerSourceTask
+from sluice.runtime.worker_task import TaskStatusListener, WorkerTask
+from sluice.storage.offsets import OffsetBackingStore
+
+__all__ = ["Worker"]
+
+log = logging.getLogger(__name__)
+
+PRINCIPAL_OVERRIDES = frozenset({"sasl.jaas.config", "sasl.mechanism", "security.protocol"})
+
+
+class Worker:
+    """Runs connector instances and task threads for one worker process."""
+
+    def __init__(
+        self,
+        worker_id: str,
+        config: WorkerConfig,
+        registry: PluginRegistry,
+        offset_store: OffsetBackingStore,
+        config_resolver: Callable[[dict[str, str]], dict[str, str]] | None = None,
+    ) -> None:
+        self.worker_id = worker_id
+        self.config = config
+        self.registry = registry
+        self.offset_store = offset_store
+        self.resolve = config_resolver or (lambda c: dict(c))
+        self.connectors: dict[str, WorkerConnector] = {}
+        self.tasks: dict[ConnectorTaskId, WorkerTask] = {}
+        self._lock = threading.RLock()
+
+    def start(self) -> None:
+        self.offset_store.start()
+        log.info("Worker started")
+
+    def stop(self) -> None:
+        log.info("Worker stopping")
+        with self._lock:
+            self.stop_and_await_tasks(list(self.tasks))
+            for name in list(self.connectors):
+                self.stop_connector(name)
+        self.offset_store.stop()
+        log.info("Worker stopped")
+
+    # -- plugins ------------------------------------------------------------------------------
+    def connector_class(self, config: Mapping[str, str]) -> type[Connector]:
+        name = config.get("connector.class")
+        if not name:
+            raise ConfigError(
+                'Missing required configuration "connector.class" which has no default value.',
+                "connector.class",
+            )
+        try:
+            cls = self.registry.load(name, "connector")
+        except PluginError as e:
+            raise ConfigError(str(e), "connector.class", name) from e
+        return cls
+
+    def is_sink(self, config: Mapping[str, str]) -> bool:
+        return issubclass(self.connector_class(config), SinkConnector)
+
+    def parse_connector_config(self, config: Mapping[str, str]) -> dict[str, Any]:
+        definition = (
+            sink_connector_config_def() if self.is_sink(config) else source_connector_config_def()
+        )
+        return definition.parse(config)
+
+    # -- connectors ---------------------------------------------------------------------------
+    def start_connector(
+        self,
+        name: str,
+        config: dict[str, str],
+        listener: ConnectorStatusListener,
+        target_state: TargetState,
+        request_reconfiguration: Callable[[str], None],
+    ) -> bool:
+        with self._lock:
+            if name in self.connectors:
+                raise ConfigError(f"Connector {name} already running on this worker")
+            try:
+                cls = self.connector_class(config)
+                connector = cls()
+            except Exception as e:
+                placeholder = WorkerConnector(
+                    name,
+                    _Unloadable(),
+                    config,
+                    listener,
+                    StoreOffsetReader(name, self.offset_store),
+                    request_reconfiguration,
+                )
+                placeholder.fail(e)
+                self.connectors[name] = placeholder
+                return False
+            wc = WorkerConnector(
+                name,
+                connector,
+                self.resolve(config),
+                listener,
+                StoreOffsetReader(name, self.offset_store),
+                request_reconfiguration,
+            )
+            self.connectors[name] = wc
+            log.info("Creating connector %s of type %s", name, config.get("connector.class"))
+            if not wc.initialize():
+                return False
+            return wc.transition_to(target_state)
+
+    def set_target_state(self, name: str, state: TargetState) -> None:
+        with self._lock:
+            wc = self.connectors.get(name)
+            if wc is not None:
+                wc.transition_to(state)
+            for id, task in self.tasks.items():
+                if id.connector == name and state is not TargetState.STOPPED:
+                    task.transition_to(state)
+
+    def stop_connector(self, name: str) -> None:
+        with self._lock:
+            wc = self.connectors.pop(name, None)
+        if wc is not None:
+            log.info("Stopping connector %s", name)
+            wc.shutdown()
+
+    def connector_task_configs(self, name: str, config: Mapping[str, str]) -> list[dict[str, str]]:
+        """Ask the connector for task configs; adds ``task.class`` and the sink topics."""
+        with self._lock:
+            wc = self.connectors.get(name)
+            if wc is None or not wc.started:
+                return []
+            parsed = self.parse_connector_config(config)
+            max_tasks = int(parsed["tasks.max"])
+            task_class = wc.connector.task_class()
+            raw = wc.connector.task_configs(max_tasks)
+            if len(raw) > max_tasks and parsed.get("tasks.max.enforce", True):
+                raise ConfigError(
+                    f"The connector {name} has generated {len(raw)} tasks, which is greater than "
+                    f"{max_tasks}, the maximum number of tasks it is configured to create. "
+                    "This behaviour should be considered a bug and is disallowed."
+                )
+            out: list[dict[str, str]] = []
+            for tc in raw:
+                task_config = dict(tc)
+                task_config["task.class"] = f"{task_class.__module__}.{task_class.__qualname__}"
+                if isinstance(wc.connector, SinkConnector):
+                    for key in ("topics", "topics.regex"):
+                        if config.get(key):
+                            task_config[key] = config[key]
+                out.append(task_config)
+            return out
+
+    # -- tasks --------------------------------------------------------------------------------
+    def start_task(
+        self,
+        id: ConnectorTaskId,
+        connector_config: dict[str, str],
+        task_config: dict[str, str],
+        listener: TaskStatusListener,
+        target_state: TargetState,
+        on_topic: Callable[[str], None] | None = None,
+    ) -> bool:
+        """Build and start one task; a failure to build is reported as FAILED, not raised."""
+        with self._lock:
+            if id in self.tasks:
+                raise ConfigError(f"Task {id} already running on this worker")
+            try:
+                task = self._build_task(
+                    id, connector_config, task_config, listener, target_state, on_topic
+                )
+            except Exception:
+                import traceback
+
+                log.exception("Failed to start task %s", id)
+                listener.on_task_failure(id, traceback.format_exc())
+                return False
+            self.tasks[id] = task
+            task.start_thread()
+            return True
+
+    def _build_task(
+        self,
+        id: ConnectorTaskId,
+        connector_config: dict[str, str],
+        task_config: dict[str, str],
+        listener: TaskStatusListener,
+        target_state: TargetState,
+        on_topic: Callable[[str], None] | None,
+    ) -> WorkerTask:
+        conn_config = self.resolve(connector_config)
+        resolved_task_config = self.resolve(task_config)
+        parsed = self.parse_connector_config(conn_config)
+        task_cls_name = task_config.get("task.class")
+        cls = self.connector_class(conn_config)
+        task_cls = cls().task_class() if not task_cls_name else self.registry.load(task_cls_name)
+        key_conv = self._converter("key", conn_config)
+        value_conv = self._converter("value", conn_config)
+        header_conv = self._header_converter(conn_config)
+        chain = build_chain(conn_config, self.registry)
+        worker_cfg = self.config
+        if issubclass(task_cls, SourceTask):
+            stopping_errors = ErrorHandler.from_config(id.connector, id.task, parsed)
+            wst = WorkerSourceTask(
+                id,
+                task_cls(),
+                resolved_task_config,
+                listener,
+                target_state,
+                key_conv,
+                value_conv,
+                header_conv,
+                chain,
+                stopping_errors,
+                self.producer_config(id, conn_config),
+                self.offset_store,
+                worker_cfg.offset_flush_interval,
+                worker_cfg.offset_flush_timeout,
+                on_topic,
+            )
+            stopping_errors._stopping = wst.stopping
+            return wst
+        if issubclass(task_cls, SinkTask):
+            errors = ErrorHandler.from_config(id.connector, id.task, parsed)
+            topics = [t for t in parsed.get("topics") or [] if t]
+            regex = parsed.get("topics.regex") or None
+            if bool(topics) == bool(regex):
+                raise ConfigError("Must configure one of topics or topics.regex", "topics")
+            consumer_props = self.consumer_config(id, conn_config)
+            max_poll = int(consumer_props.pop("max.poll.records", 500))
+            wsk = WorkerSinkTask(
+                id,
+                task_cls(),
+                resolved_task_config,
+                listener,
+                target_state,
+                key_conv,
+                value_conv,
+                header_conv,
+                chain,
+                errors,
+                to_librdkafka(consumer_props),
+                topics,
+                regex,
+                worker_cfg.offset_flush_interval,
+                worker_cfg.offset_flush_timeout,
+                max_poll,
+            )
+            errors._stopping = wsk.stopping
+            return wsk
+        raise ConfigError(f"{task_cls} is neither a SourceTask nor a SinkTask", "task.class")
+
+    def stop_and_await_tasks(self, ids: list[ConnectorTaskId]) -> None:
+        """Stop tasks, waiting at most ``task.shutdown.graceful.timeout.ms`` for all of them."""
+        with self._lock:
+            tasks = [(i, self.tasks.pop(i)) for i in ids if i in self.tasks]
+        for id, task in tasks:
+            log.info("Stopping task %s", id)
+            task.stop()
+        deadline = time.monotonic() + self.config.graceful_shutdown_timeout
+        for id, task in tasks:
+            if not task.await_stop(max(0.0, deadline - time.monotonic())):
+                log.error("Graceful stop of task %s failed: cancelling it", id)
+                task.cancel()
+
+    def task_ids(self, connector: str) -> list[ConnectorTaskId]:
+        with self._lock:
+            return sorted(i for i in self.tasks if i.connector == connector)
+
+    # -- converters and clients ---------------------------------------------------------------
+    def _converter(self, kind: str, conn_config: Mapping[str, str]) -> Converter:
+        key = f"{kind}.converter"
+        if conn_config.get(key):
+            class_name = conn_config[key]
+            sub = prefixed(conn_config, key + ".")
+        else:
+            class_name = self.config.get_string(key) or ""
+            sub = prefixed({k: str(v) for k, v in self.config.originals().items()}, key + ".")
+        try:
+            cls = self.registry.load(class_name, "converter")
+        except PluginError as e:
+            raise ConfigError.invalid(key, class_name, str(e)) from e
+        conv: Converter = cls()
+        sub.setdefault("converter.type", kind)
+        conv.configure(sub, kind == "key")
+        return conv
+
+    def _header_converter(self, conn_config: Mapping[str, str]) -> HeaderConverter:
+        key = "header.converter"
+        if conn_config.get(key):
+            class_name = conn_config[key]
+            sub = prefixed(conn_config, key + ".")
+        else:
+            class_name = self.config.get_string(key) or ""
+            sub = prefixed({k: str(v) for k, v in self.config.originals().items()}, key + ".")
+        try:
+            cls = self.registry.load(class_name, "header_converter")
+        except PluginError as e:
+            raise ConfigError.invalid(key, class_name, str(e)) from e
+        conv: HeaderConverter = cls()
+        sub.setdefault("converter.type", "header")
+        conv.configure(sub)
+        return conv
+
+    def _overrides(self, conn_config: Mapping[str, str], prefix: str) -> dict[str, str]:
+        overrides = prefixed(conn_config, prefix)
+        policy = self.config.get_string("connector.client.config.override.policy")
+        if overrides and policy == "None":
+            raise ConfigError(
+                f"The connector.client.config.override.policy None does not allow {prefix}* "
+                f"settings: {', '.join(sorted(overrides))}",
+                prefix + next(iter(overrides)),
+            )
+        if policy == "Principal":
+            bad = sorted(set(overrides) - PRINCIPAL_OVERRIDES)
+            if bad:
+                raise ConfigError(
+                    f"The connector.client.config.override.policy Principal allows only "
+                    f"{', '.join(sorted(PRINCIPAL_OVERRIDES))}; not {', '.join(bad)}",
+                    prefix + bad[0],
+                )
+        return overrides
+
+    def _bootstrap(self) -> str:
+        return ",".join(self.config.get_list("bootstrap.servers"))
+
+    def producer_config(
+        self, id: ConnectorTaskId, conn_config: Mapping[str, str]
+    ) -> dict[str, Any]:
+        props: dict[str, Any] = {
+            "bootstrap.servers": self._bootstrap(),
+            "acks": "all",
+            # The idempotent producer keeps Connect's ordering guarantee (max.in.flight=1)
+            # while allowing several requests in flight.
+            "enable.idempotence": "true",
+            "message.timeout.ms": "0",
+            "partitioner": "murmur2_random",
+            "linger.ms": "5",
+            "client.id": f"connector-producer-{id.connector}-{id.task}",
+        }
+        props.update(self.config.client_props("producer."))
+        props.update(self._overrides(conn_config, "producer.override."))
+        return to_librdkafka(props)
+
+    def consumer_config(
+        self, id: ConnectorTaskId, conn_config: Mapping[str, str]
+    ) -> dict[str, Any]:
+        props: dict[str, Any] = {
+            "bootstrap.servers": self._bootstrap(),
+            "group.id": f"connect-{id.connector}",
+            "enable.auto.commit": "false",
+            "auto.offset.reset": "earliest",
+            "client.id": f"connector-consumer-{id.connector}-{id.task}",
+        }
+        props.update(self.config.client_props("consumer."))
+        props.update(self._overrides(conn_config, "consumer.override."))
+        return props
+
+    def admin_config(self) -> dict[str, Any]:
+        props: dict[str, Any] = {"bootstrap.servers": self._bootstrap()}
+        props.update(self.config.client_props("admin."))
+        return to_librdkafka(props)
+
+
+class _Unloadable(SourceConnector):
+    """Stands in for a connector class that failed to load, so its status can say FAILED."""
+
+    def start(self, props: Mapping[str, str]) -> None:
+        raise ConfigError("connector class could not be loaded")
+
+    def task_class(self) -> type[SourceTask]:
+        raise ConfigError("connector class could not be loaded")
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return []
+
+    def stop(self) -> None:
+        return None
+
+    def config(self) -> Any:
+        from sluice.api import ConfigDef
+
+        return ConfigDef()

@@ -1,0 +1,449 @@
+"""The sink task loop: consume, convert, transform, put, and commit what the task made durable.
+
+The consumer joins group ``connect-<connector>``. Offsets committed to Kafka are only those
+``pre_commit`` returned (by default: everything ``put`` and then ``flush``-ed), asynchronously every
+``offset.flush.interval.ms`` and synchronously when partitions are revoked or the task stops.
+Rebalance callbacks run inside ``consumer.consume`` on the task thread, so all state here belongs
+to that thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError
+from confluent_kafka import TopicPartition as KafkaTopicPartition
+
+from sluice.api import (
+    ConnectError,
+    Converter,
+    ErrantRecordReporter,
+    HeaderConverter,
+    Headers,
+    RetriableError,
+    SinkRecord,
+    SinkTask,
+    SinkTaskContext,
+    TimestampType,
+    TopicPartition,
+)
+from sluice.runtime.errors import ConsumedRecord, ErrorHandler, Stage
+from sluice.runtime.status import ConnectorTaskId, TargetState
+from sluice.runtime.transformation_chain import TransformationChain
+from sluice.runtime.worker_task import TaskStatusListener, WorkerTask
+
+__all__ = ["WorkerSinkTask"]
+
+log = logging.getLogger(__name__)
+
+_TS_TYPES = {
+    0: TimestampType.NO_TIMESTAMP_TYPE,
+    1: TimestampType.CREATE_TIME,
+    2: TimestampType.LOG_APPEND_TIME,
+}
+
+
+class _Context(SinkTaskContext):
+    def __init__(self, owner: WorkerSinkTask) -> None:
+        self._owner = owner
+
+    def configs(self) -> dict[str, str]:
+        return dict(self._owner.task_config)
+
+    def offset(self, offsets: Mapping[TopicPartition, int]) -> None:
+        self._owner.rewinds.update(offsets)
+
+    def timeout(self, seconds: float) -> None:
+        self._owner.retry_timeout = seconds
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self._owner.assignment)
+
+    def pause(self, *partitions: TopicPartition) -> None:
+        self._owner.pause_partitions(partitions)
+
+    def resume(self, *partitions: TopicPartition) -> None:
+        self._owner.resume_partitions(partitions)
+
+    def request_commit(self) -> None:
+        self._owner.commit_requested = True
+
+    def errant_record_reporter(self) -> ErrantRecordReporter | None:
+        return self._owner.errant_reporter
+
+
+class WorkerSinkTask(WorkerTask):
+    def __init__(
+        self,
+        id: ConnectorTaskId,
+        task: SinkTask,
+        task_config: dict[str, str],
+        listener: TaskStatusListener,
+        target_state: TargetState,
+        key_converter: Converter,
+        value_converter: Converter,
+        header_converter: HeaderConverter,
+        chain: TransformationChain[SinkRecord],
+        errors: ErrorHandler,
+        consumer_config: dict[str, Any],
+        topics: list[str],
+        topics_regex: str | None,
+        offset_flush_interval: float,
+        offset_flush_timeout: float,
+        max_poll_records: int = 500,
+        errant_reporter: ErrantRecordReporter | None = None,
+    ) -> None:
+        super().__init__(id, listener, target_state)
+        self.task = task
+        self.task_config = task_config
+        self.key_converter = key_converter
+        self.value_converter = value_converter
+        self.header_converter = header_converter
+        self.chain = chain
+        self.errors = errors
+        self.consumer_config = consumer_config
+        self.topics = topics
+        self.topics_regex = topics_regex
+        self.flush_interval = offset_flush_interval
+        self.flush_timeout = offset_flush_timeout
+        self.max_poll_records = max_poll_records
+        self.errant_reporter = errant_reporter
+        self.consumer: Consumer | None = None
+        self.assignment: set[TopicPartition] = set()
+        self.current_offsets: dict[TopicPartition, int] = {}
+        self.last_committed: dict[TopicPartition, int] = {}
+        self.rewinds: dict[TopicPartition, int] = {}
+        self.paused_by_task: set[TopicPartition] = set()
+        self.retry_timeout = 0.0
+        self.commit_requested = False
+        self._retry_batch: list[SinkRecord] | None = None
+        self._consumer_paused = False
+        self._next_commit = 0.0
+        self._started_task = False
+        self.records_put = 0
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def initialize_and_start(self) -> None:
+        self.consumer = Consumer(self.consumer_config)
+        self.task.initialize(_Context(self))
+        self.task.start(self.task_config)
+        self._started_task = True
+        if self.topics_regex:
+            pattern = (
+                self.topics_regex if self.topics_regex.startswith("^") else "^" + self.topics_regex
+            )
+            re.compile(pattern)
+            subscription = [pattern]
+        else:
+            subscription = list(self.topics)
+        self.consumer.subscribe(
+            subscription,
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
+        )
+        self._next_commit = time.monotonic() + self.flush_interval
+        log.info("%s Sink task finished initialization and start", self)
+
+    def close(self) -> None:
+        consumer = self.consumer
+        try:
+            if consumer is not None and self._started_task and not self.cancelled:
+                if not self.failed and self.assignment:
+                    self._commit(sync=True, closing=True)
+                if self.assignment:
+                    self._call_close(list(self.assignment))
+            if self._started_task:
+                self.task.stop()
+        finally:
+            if consumer is not None:
+                consumer.close()
+            self.consumer = None
+            self.chain.close()
+            self.errors.close()
+
+    # -- the loop -----------------------------------------------------------------------------
+    def execute(self) -> None:
+        consumer = self.consumer
+        assert consumer is not None
+        while not self.stopping.is_set():
+            if self.paused:
+                if not self._consumer_paused:
+                    self._pause_all()
+                    self.listener.on_task_pause(self.id)
+                consumer.consume(self.max_poll_records, 0.5)  # keeps group membership alive
+                continue
+            if self._consumer_paused and self._retry_batch is None:
+                self._resume_all()
+                self.listener.on_task_resume(self.id)
+            self._maybe_commit()
+            if self._retry_batch is not None:
+                if self.stopping.wait(self.retry_timeout):
+                    break
+                batch, self._retry_batch = self._retry_batch, None
+                self._deliver(batch)
+                continue
+            messages = consumer.consume(self.max_poll_records, 1.0)
+            if messages:
+                self._process(messages)
+
+    def _process(self, messages: list[Any]) -> None:
+        records: list[SinkRecord] = []
+        key_conv = self.key_converter.to_connect_data
+        value_conv = self.value_converter.to_connect_data
+        chain = self.chain if self.chain else None
+        offsets = self.current_offsets
+        for msg in messages:
+            err = msg.error()
+            if err is not None:
+                if err.code() == KafkaError._PARTITION_EOF:
+                    continue
+                if err.fatal():
+                    raise ConnectError(f"Consumer error: {err}")
+                # Transient or informational (e.g. a subscribed topic not created yet): the
+                # consumer recovers by itself, as Kafka's does.
+                log.warning("%s consumer error, continuing: %s", self, err)
+                continue
+            topic = msg.topic()
+            partition = msg.partition()
+            offset = msg.offset()
+            tp = TopicPartition(topic, partition)
+            if tp not in self.assignment:
+                continue
+            offsets[tp] = offset + 1
+            raw_headers = msg.headers()
+            headers = self._convert_headers(msg, raw_headers) if raw_headers else None
+            if headers is False:
+                continue
+            key: Any
+            value: Any
+            try:
+                key = key_conv(topic, msg.key(), headers)
+            except Exception as e:
+                ok, key = self.errors.retry(
+                    Stage.KEY_CONVERTER,
+                    type(self.key_converter).__qualname__,
+                    partial(key_conv, topic, msg.key(), headers),
+                    e,
+                    consumed=self._consumed(msg),
+                )
+                if not ok:
+                    continue
+            try:
+                value = value_conv(topic, msg.value(), headers)
+            except Exception as e:
+                ok, value = self.errors.retry(
+                    Stage.VALUE_CONVERTER,
+                    type(self.value_converter).__qualname__,
+                    partial(value_conv, topic, msg.value(), headers),
+                    e,
+                    consumed=self._consumed(msg),
+                )
+                if not ok:
+                    continue
+            ts_type, ts = msg.timestamp()
+            original = SinkRecord(
+                topic,
+                partition,
+                key.schema,
+                key.value,
+                value.schema,
+                value.value,
+                offset,
+                ts if ts_type else None,
+                _TS_TYPES.get(ts_type, TimestampType.NO_TIMESTAMP_TYPE),
+                headers or None,
+            )
+            record: SinkRecord | None = original
+            if chain is not None:
+                try:
+                    record = chain.apply(original)
+                except Exception as e:
+                    ok, record = self.errors.retry(
+                        Stage.TRANSFORMATION,
+                        chain.stage_class(original),
+                        partial(chain.apply, original),
+                        e,
+                        consumed=self._consumed(msg),
+                    )
+            if record is not None:
+                records.append(record)
+        self._deliver(records)
+
+    def _convert_headers(self, msg: Any, raw: list[tuple[str, bytes | None]]) -> Any:
+        headers = Headers()
+        conv = self.header_converter
+        topic = msg.topic()
+        sv: Any
+        for k, v in raw:
+            try:
+                sv = conv.to_connect_header(topic, k, v)
+            except Exception as e:
+                ok, sv = self.errors.retry(
+                    Stage.HEADER_CONVERTER,
+                    type(conv).__qualname__,
+                    partial(conv.to_connect_header, topic, k, v),
+                    e,
+                    consumed=self._consumed(msg),
+                )
+                if not ok:
+                    return False
+            headers.add(k, sv.value, sv.schema)
+        return headers
+
+    @staticmethod
+    def _consumed(msg: Any) -> ConsumedRecord:
+        ts_type, ts = msg.timestamp()
+        return ConsumedRecord(
+            msg.topic(),
+            msg.partition(),
+            msg.offset(),
+            msg.key(),
+            msg.value(),
+            list(msg.headers() or []),
+            ts if ts_type else None,
+        )
+
+    def _deliver(self, records: list[SinkRecord]) -> None:
+        try:
+            self.task.put(records)
+        except RetriableError as e:
+            log.error("%s RetriableException from SinkTask; will retry the batch: %s", self, e)
+            self._retry_batch = records
+            self._pause_all()
+            return
+        except Exception as e:
+            raise ConnectError("Exiting WorkerSinkTask due to unrecoverable exception.") from e
+        self.records_put += len(records)
+        if self._retry_batch is None and self._consumer_paused and not self.paused:
+            self._resume_all()
+        self._apply_rewinds()
+
+    # -- pausing ------------------------------------------------------------------------------
+    def _pause_all(self) -> None:
+        assert self.consumer is not None
+        if self.assignment:
+            self.consumer.pause([KafkaTopicPartition(t, p) for t, p in self.assignment])
+        self._consumer_paused = True
+
+    def _resume_all(self) -> None:
+        assert self.consumer is not None
+        active = self.assignment - self.paused_by_task
+        if active:
+            self.consumer.resume([KafkaTopicPartition(t, p) for t, p in active])
+        self._consumer_paused = False
+
+    def pause_partitions(self, partitions: tuple[TopicPartition, ...]) -> None:
+        self.paused_by_task.update(partitions)
+        if self.consumer is not None:
+            self.consumer.pause([KafkaTopicPartition(t, p) for t, p in partitions])
+
+    def resume_partitions(self, partitions: tuple[TopicPartition, ...]) -> None:
+        self.paused_by_task.difference_update(partitions)
+        if self.consumer is not None and not self._consumer_paused:
+            self.consumer.resume([KafkaTopicPartition(t, p) for t, p in partitions])
+
+    def _apply_rewinds(self) -> None:
+        if not self.rewinds or self.consumer is None:
+            return
+        rewinds, self.rewinds = self.rewinds, {}
+        for tp, offset in rewinds.items():
+            if tp in self.assignment:
+                log.debug("%s Rewinding %s to offset %d", self, tp, offset)
+                self.consumer.seek(KafkaTopicPartition(tp.topic, tp.partition, offset))
+                self.current_offsets[tp] = offset
+
+    # -- rebalance callbacks (run inside consume) ---------------------------------------------
+    def _on_assign(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
+        new = [TopicPartition(p.topic, p.partition) for p in partitions]
+        self.assignment.update(new)
+        committed = consumer.committed(partitions, timeout=30)
+        for p in committed:
+            tp = TopicPartition(p.topic, p.partition)
+            if p.offset != OFFSET_INVALID and p.offset >= 0:
+                self.last_committed[tp] = p.offset
+                self.current_offsets[tp] = p.offset
+        log.info("%s Partitions assigned: %s", self, new)
+        self.task.open(new)
+        if self._consumer_paused or self.paused:
+            consumer.pause(partitions)
+        self._apply_rewinds()
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
+        revoked = [TopicPartition(p.topic, p.partition) for p in partitions]
+        if not revoked:
+            return
+        log.info("%s Partitions revoked: %s", self, revoked)
+        if not self.failed:
+            self._commit(sync=True, closing=False, only=set(revoked))
+        self._call_close(revoked)
+
+    def _on_lost(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
+        lost = [TopicPartition(p.topic, p.partition) for p in partitions]
+        log.warning("%s Partitions lost: %s", self, lost)
+        self._call_close(lost)
+
+    def _call_close(self, partitions: list[TopicPartition]) -> None:
+        try:
+            self.task.close(partitions)
+        finally:
+            for tp in partitions:
+                self.assignment.discard(tp)
+                self.current_offsets.pop(tp, None)
+                self.last_committed.pop(tp, None)
+                self.paused_by_task.discard(tp)
+            self._retry_batch = None if not self.assignment else self._retry_batch
+
+    # -- commits ------------------------------------------------------------------------------
+    def _maybe_commit(self) -> None:
+        now = time.monotonic()
+        if self.commit_requested or now >= self._next_commit:
+            self.commit_requested = False
+            self._next_commit = now + self.flush_interval
+            self._commit(sync=False, closing=False)
+
+    def _commit(self, sync: bool, closing: bool, only: set[TopicPartition] | None = None) -> None:
+        consumer = self.consumer
+        assert consumer is not None
+        current = {
+            tp: off for tp, off in self.current_offsets.items() if only is None or tp in only
+        }
+        if not current:
+            return
+        self.errors.await_reports(self.flush_timeout)
+        try:
+            committable = self.task.pre_commit(current)
+        except Exception:
+            log.exception("%s Offset commit failed, rewinding to last committed offsets", self)
+            for tp, off in self.last_committed.items():
+                if only is None or tp in only:
+                    consumer.seek(KafkaTopicPartition(tp.topic, tp.partition, off))
+                    self.current_offsets[tp] = off
+            return
+        to_commit = [
+            KafkaTopicPartition(tp.topic, tp.partition, off)
+            for tp, off in committable.items()
+            if tp in self.assignment
+            and off <= self.current_offsets.get(tp, -1)
+            and self.last_committed.get(tp) != off
+        ]
+        if not to_commit:
+            return
+        try:
+            if sync:
+                consumer.commit(offsets=to_commit, asynchronous=False)
+            else:
+                consumer.commit(offsets=to_commit, asynchronous=True)
+        except Exception:
+            log.exception("%s Commit of offsets failed", self)
+            return
+        for p in to_commit:
+            self.last_committed[TopicPartition(p.topic, p.partition)] = p.offset
+        log.debug(
+            "%s Committed offsets %s", self, {(p.topic, p.partition): p.offset for p in to_commit}
+        )

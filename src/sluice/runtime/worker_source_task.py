@@ -1,0 +1,345 @@
+"""The source task loop: poll, transform, convert, produce, and commit acknowledged offsets.
+
+Everything happens on the task thread, including the producer's delivery callbacks (served by
+``producer.poll``), so offset bookkeeping needs no locks. Offsets are written to the store every
+``offset.flush.interval.ms`` and at shutdown, and only for the acknowledged prefix of what was
+sent (see :mod:`sluice.runtime.submitted_records`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Producer
+
+from sluice.api import (
+    Converter,
+    HeaderConverter,
+    RecordMetadata,
+    RetriableError,
+    SourceRecord,
+    SourceTask,
+    SourceTaskContext,
+)
+from sluice.runtime.errors import ErrorHandler, Stage
+from sluice.runtime.offset_storage import StoreOffsetReader
+from sluice.runtime.status import ConnectorTaskId, TargetState
+from sluice.runtime.submitted_records import SubmittedBatch, SubmittedRecords
+from sluice.runtime.transformation_chain import TransformationChain
+from sluice.runtime.worker_task import TaskStatusListener, WorkerTask
+from sluice.storage.offset_codec import encode_value
+from sluice.storage.offsets import OffsetBackingStore
+
+__all__ = ["WorkerSourceTask"]
+
+log = logging.getLogger(__name__)
+
+
+class _Context(SourceTaskContext):
+    def __init__(self, config: dict[str, str], reader: StoreOffsetReader) -> None:
+        self._config = config
+        self._reader = reader
+
+    def configs(self) -> dict[str, str]:
+        return dict(self._config)
+
+    def offset_storage_reader(self) -> StoreOffsetReader:
+        return self._reader
+
+
+class _Ack:
+    """Delivery callback for one batch: counts acknowledgements, keeps the first error."""
+
+    __slots__ = ("batch", "failures")
+
+    def __init__(self, batch: SubmittedBatch, failures: list[tuple[SubmittedBatch, Any]]) -> None:
+        self.batch = batch
+        self.failures = failures
+
+    def __call__(self, err: KafkaError | None, msg: Any) -> None:
+        # A failed send keeps its batch pending (never committable) until it is tolerated.
+        if err is None:
+            self.batch.pending -= 1
+        else:
+            self.failures.append((self.batch, err))
+
+
+class WorkerSourceTask(WorkerTask):
+    def __init__(
+        self,
+        id: ConnectorTaskId,
+        task: SourceTask,
+        task_config: dict[str, str],
+        listener: TaskStatusListener,
+        target_state: TargetState,
+        key_converter: Converter,
+        value_converter: Converter,
+        header_converter: HeaderConverter,
+        chain: TransformationChain[SourceRecord],
+        errors: ErrorHandler,
+        producer_config: dict[str, Any],
+        offset_store: OffsetBackingStore,
+        offset_flush_interval: float,
+        offset_flush_timeout: float,
+        on_topic: Callable[[str], None] | None = None,
+        ensure_topic: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(id, listener, target_state)
+        self.task = task
+        self.task_config = task_config
+        self.key_converter = key_converter
+        self.value_converter = value_converter
+        self.header_converter = header_converter
+        self.chain = chain
+        self.errors = errors
+        self.producer_config = producer_config
+        self.offset_store = offset_store
+        self.flush_interval = offset_flush_interval
+        self.flush_timeout = offset_flush_timeout
+        self.on_topic = on_topic
+        self.ensure_topic = ensure_topic
+        self.producer: Producer | None = None
+        self.submitted = SubmittedRecords()
+        self._failures: list[tuple[SubmittedBatch, Any]] = []
+        self._topics: set[str] = set()
+        self._wants_commit_record = type(task).commit_record is not SourceTask.commit_record
+        self._next_commit = 0.0
+        self._started_task = False
+        self.records_polled = 0
+        self.records_written = 0
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def initialize_and_start(self) -> None:
+        self.producer = Producer(self.producer_config)
+        reader = StoreOffsetReader(self.id.connector, self.offset_store)
+        self.task.initialize(_Context(self.task_config, reader))
+        self.task.start(self.task_config)
+        self._started_task = True
+        self._next_commit = time.monotonic() + self.flush_interval
+        log.info("%s Source task finished initialization and start", self)
+
+    def on_stop_requested(self) -> None:
+        # SourceTask.stop is called from the stopping thread so a blocked poll can return.
+        if self._started_task:
+            try:
+                self.task.stop()
+            except Exception:
+                log.exception("%s failed to stop the source task", self)
+
+    def close(self) -> None:
+        producer = self.producer
+        if producer is not None and not self.cancelled:
+            producer.flush(self.flush_timeout)
+            try:
+                self._serve_callbacks(0)
+            finally:
+                self.commit_offsets()
+        self.chain.close()
+        self.errors.close()
+        for conv in (self.key_converter, self.value_converter, self.header_converter):
+            conv.close()
+        self.producer = None
+
+    # -- the loop -----------------------------------------------------------------------------
+    def execute(self) -> None:
+        producer = self.producer
+        assert producer is not None
+        while not self.stopping.is_set():
+            if self.paused:
+                self.listener.on_task_pause(self.id)
+                if not self.await_unpaused():
+                    break
+                self.listener.on_task_resume(self.id)
+                continue
+            self._serve_callbacks(0)
+            self._maybe_commit()
+            try:
+                records = self.task.poll()
+            except RetriableError as e:
+                log.warning("%s failed to poll records from SourceTask. Will retry: %s", self, e)
+                continue
+            if self.stopping.is_set() and not records:
+                break
+            if records:
+                self.records_polled += len(records)
+                self._send(records)
+
+    def _serve_callbacks(self, timeout: float) -> None:
+        assert self.producer is not None
+        self.producer.poll(timeout)
+        if self._failures:
+            self._handle_failures()
+
+    def _handle_failures(self) -> None:
+        failures, self._failures = self._failures, []
+        for batch, err in failures:
+            self.errors.fail(Stage.KAFKA_PRODUCE, "Producer", KafkaException(err))
+            batch.pending -= 1
+
+    def _send(self, records: list[SourceRecord]) -> None:
+        producer = self.producer
+        assert producer is not None
+        batch = SubmittedBatch()
+        ack = _Ack(batch, self._failures)
+        connector = self.id.connector
+        key_conv = self.key_converter.from_connect_data
+        value_conv = self.value_converter.from_connect_data
+        chain = self.chain if self.chain else None
+        produce = producer.produce
+        for record in records:
+            batch.add_offset(connector, record.source_partition, record.source_offset)
+            transformed: SourceRecord | None = record
+            if chain is not None:
+                try:
+                    transformed = chain.apply(record)
+                except Exception as e:
+                    ok, transformed = self.errors.retry(
+                        Stage.TRANSFORMATION,
+                        chain.stage_class(record),
+                        partial(chain.apply, record),
+                        e,
+                        record=record,
+                    )
+            if transformed is None:
+                if self._wants_commit_record:
+                    self.task.commit_record(record, None)
+                continue
+            topic = transformed.topic
+            if topic not in self._topics:
+                self._new_topic(topic)
+            headers = self._convert_headers(transformed) if transformed.has_headers else None
+            try:
+                key = key_conv(topic, transformed.key_schema, transformed.key, transformed._headers)
+            except Exception as e:
+                ok, key = self.errors.retry(
+                    Stage.KEY_CONVERTER,
+                    type(self.key_converter).__qualname__,
+                    partial(
+                        key_conv,
+                        topic,
+                        transformed.key_schema,
+                        transformed.key,
+                        transformed._headers,
+                    ),
+                    e,
+                    record=transformed,
+                )
+                if not ok:
+                    self._skipped(record)
+                    continue
+            try:
+                value = value_conv(
+                    topic, transformed.value_schema, transformed.value, transformed._headers
+                )
+            except Exception as e:
+                ok, value = self.errors.retry(
+                    Stage.VALUE_CONVERTER,
+                    type(self.value_converter).__qualname__,
+                    partial(
+                        value_conv,
+                        topic,
+                        transformed.value_schema,
+                        transformed.value,
+                        transformed._headers,
+                    ),
+                    e,
+                    record=transformed,
+                )
+                if not ok:
+                    self._skipped(record)
+                    continue
+            callback = ack if not self._wants_commit_record else self._record_ack(ack, record)
+            kwargs: dict[str, Any] = {"on_delivery": callback}
+            if transformed.kafka_partition is not None:
+                kwargs["partition"] = transformed.kafka_partition
+            if transformed.timestamp is not None:
+                kwargs["timestamp"] = transformed.timestamp
+            if headers:
+                kwargs["headers"] = headers
+            batch.pending += 1
+            while True:
+                try:
+                    produce(topic, value, key, **kwargs)
+                    break
+                except BufferError:
+                    # librdkafka's queue is full: serve callbacks until there is room.
+                    producer.poll(0.05)
+                    if self._failures:
+                        self._handle_failures()
+            self.records_written += 1
+        self.submitted.submit(batch)
+
+    def _skipped(self, record: SourceRecord) -> None:
+        if self._wants_commit_record:
+            self.task.commit_record(record, None)
+
+    def _record_ack(
+        self, ack: _Ack, record: SourceRecord
+    ) -> Callable[[KafkaError | None, Any], None]:
+        task = self.task
+
+        def cb(err: KafkaError | None, msg: Any) -> None:
+            ack(err, msg)
+            if err is None:
+                ts = msg.timestamp()[1]
+                meta = RecordMetadata(msg.topic(), msg.partition(), msg.offset(), ts)
+                task.commit_record(record, meta)
+            else:
+                task.commit_record(record, None)
+
+        return cb
+
+    def _convert_headers(self, record: SourceRecord) -> list[tuple[str, bytes | None]] | None:
+        out: list[tuple[str, bytes | None]] = []
+        conv = self.header_converter
+        for h in record.headers:
+            try:
+                out.append(
+                    (h.key, conv.from_connect_header(record.topic, h.key, h.schema, h.value))
+                )
+            except Exception as e:
+                ok, data = self.errors.retry(
+                    Stage.HEADER_CONVERTER,
+                    type(conv).__qualname__,
+                    partial(conv.from_connect_header, record.topic, h.key, h.schema, h.value),
+                    e,
+                    record=record,
+                )
+                if ok:
+                    out.append((h.key, data))
+        return out
+
+    def _new_topic(self, topic: str) -> None:
+        if self.ensure_topic is not None:
+            self.ensure_topic(topic)
+        self._topics.add(topic)
+        if self.on_topic is not None:
+            self.on_topic(topic)
+
+    # -- offsets ------------------------------------------------------------------------------
+    def _maybe_commit(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_commit:
+            self._next_commit = now + self.flush_interval
+            self.commit_offsets()
+
+    def commit_offsets(self) -> bool:
+        """Write the committable offsets; on failure keep them for the next attempt."""
+        offsets = self.submitted.committable()
+        if offsets:
+            try:
+                self.offset_store.set({k: encode_value(o) for k, (_, o) in offsets.items()})
+            except Exception:
+                log.exception("%s Failed to commit offsets", self)
+                self.submitted.restore(offsets)
+                return False
+            log.debug("%s Committed offsets for %d partitions", self, len(offsets))
+        try:
+            self.task.commit()
+        except Exception:
+            log.exception("%s Exception thrown while calling task.commit()", self)
+        return True

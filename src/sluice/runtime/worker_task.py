@@ -1,0 +1,144 @@
+"""The life of one task on its own thread: start, run, pause, fail, stop.
+
+``WorkerTask`` holds what source and sink tasks share: the thread, the target state (STARTED or
+PAUSED), the stop and cancel flags and status reporting. A task that raises is marked FAILED with
+its traceback and stays down until restarted, as in Kafka Connect; the worker and the other
+tasks carry on.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import threading
+import traceback
+from typing import Protocol
+
+from sluice.runtime import log_context
+from sluice.runtime.status import ConnectorTaskId, TargetState
+
+__all__ = ["TaskStatusListener", "WorkerTask"]
+
+log = logging.getLogger(__name__)
+
+
+class TaskStatusListener(Protocol):
+    """Where tasks report their state changes (the herder, through the status store)."""
+
+    def on_task_startup(self, task: ConnectorTaskId) -> None: ...
+
+    def on_task_pause(self, task: ConnectorTaskId) -> None: ...
+
+    def on_task_resume(self, task: ConnectorTaskId) -> None: ...
+
+    def on_task_failure(self, task: ConnectorTaskId, trace: str) -> None: ...
+
+    def on_task_shutdown(self, task: ConnectorTaskId) -> None: ...
+
+
+class WorkerTask(abc.ABC):
+    """Base of :class:`WorkerSourceTask` and :class:`WorkerSinkTask`."""
+
+    def __init__(
+        self, id: ConnectorTaskId, listener: TaskStatusListener, target_state: TargetState
+    ) -> None:
+        self.id = id
+        self.listener = listener
+        self._target = target_state
+        self._state_lock = threading.Condition()
+        self.stopping = threading.Event()
+        self.cancelled = False
+        self.failed = False
+        self.thread = threading.Thread(target=self.run, name=f"task-thread-{id}", daemon=True)
+
+    # -- control, from other threads ----------------------------------------------------------
+    def start_thread(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Ask the task to stop; returns at once (``await_stop`` waits)."""
+        with self._state_lock:
+            self.stopping.set()
+            self._state_lock.notify_all()
+        self.on_stop_requested()
+
+    def on_stop_requested(self) -> None:
+        """Hook for subclasses: wake whatever the task thread may be blocked on."""
+
+    def await_stop(self, timeout: float) -> bool:
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+    def cancel(self) -> None:
+        """Abandon a task that did not stop in time: no more status or offset writes from it."""
+        self.cancelled = True
+
+    def transition_to(self, state: TargetState) -> None:
+        with self._state_lock:
+            self._target = state
+            self._state_lock.notify_all()
+
+    @property
+    def target_state(self) -> TargetState:
+        return self._target
+
+    @property
+    def paused(self) -> bool:
+        return self._target is TargetState.PAUSED
+
+    # -- the task thread ----------------------------------------------------------------------
+    def await_unpaused(self) -> bool:
+        """Block while paused; returns False if stopping instead."""
+        with self._state_lock:
+            while self._target is TargetState.PAUSED and not self.stopping.is_set():
+                self._state_lock.wait()
+            return not self.stopping.is_set()
+
+    def run(self) -> None:
+        log_context.set_context(self.id.connector, self.id.task)
+        try:
+            if self.paused:
+                self.listener.on_task_pause(self.id)
+                if not self.await_unpaused():
+                    return
+            self.initialize_and_start()
+            if not self.stopping.is_set():
+                self.listener.on_task_startup(self.id)
+                if self.paused:
+                    self.listener.on_task_pause(self.id)
+            self.execute()
+        except BaseException as e:
+            if self.cancelled:
+                log.warning("%s threw after being cancelled: %s", self, e)
+            else:
+                self.failed = True
+                log.error(
+                    "%s Task threw an uncaught and unrecoverable exception. "
+                    "Task is being killed and will not recover until manually restarted",
+                    self,
+                    exc_info=e,
+                )
+                self.listener.on_task_failure(self.id, traceback.format_exc())
+        finally:
+            try:
+                self.close()
+            except Exception:
+                log.exception("%s failed to close cleanly", self)
+            if not self.failed and not self.cancelled:
+                self.listener.on_task_shutdown(self.id)
+            log_context.set_context(None)
+
+    @abc.abstractmethod
+    def initialize_and_start(self) -> None:
+        """Create clients, initialize and start the user's task."""
+
+    @abc.abstractmethod
+    def execute(self) -> None:
+        """The task loop; returns when ``stopping`` is set."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release clients; runs whether the task stopped or failed."""
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}{{id={self.id}}}"

@@ -1,0 +1,131 @@
+"""Offset backing stores: where committed source offsets live.
+
+The interface is the narrow one Kafka Connect uses: ``get`` by serialized key, ``set`` a batch
+atomically, ``keys``. The memory store serves tests; the file store is standalone mode's
+``offset.storage.file.filename``; a Kafka-topic store will serve distributed mode.
+"""
+
+from __future__ import annotations
+
+import abc
+import base64
+import logging
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import msgspec
+
+from sluice.api import ConnectError
+
+__all__ = ["FileOffsetBackingStore", "MemoryOffsetBackingStore", "OffsetBackingStore"]
+
+log = logging.getLogger(__name__)
+
+
+class OffsetBackingStore(abc.ABC):
+    """Committed offsets keyed by serialized ``[connector, partition]`` bytes."""
+
+    def start(self) -> None:
+        """Load existing offsets."""
+
+    def stop(self) -> None:
+        """Release resources."""
+
+    @abc.abstractmethod
+    def get(self, keys: Iterable[bytes]) -> dict[bytes, bytes]:
+        """Values of the keys that have one."""
+
+    @abc.abstractmethod
+    def set(self, values: Mapping[bytes, bytes | None]) -> None:
+        """Store a batch durably before returning; ``None`` deletes the key."""
+
+    @abc.abstractmethod
+    def keys(self) -> list[bytes]:
+        """Every stored key."""
+
+
+class MemoryOffsetBackingStore(OffsetBackingStore):
+    """Offsets in a dict; ``set`` is atomic under a lock."""
+
+    def __init__(self) -> None:
+        self._data: dict[bytes, bytes] = {}
+        self._lock = threading.Lock()
+
+    def get(self, keys: Iterable[bytes]) -> dict[bytes, bytes]:
+        with self._lock:
+            return {k: self._data[k] for k in keys if k in self._data}
+
+    def set(self, values: Mapping[bytes, bytes | None]) -> None:
+        with self._lock:
+            self._apply(values)
+            self._persist()
+
+    def _apply(self, values: Mapping[bytes, bytes | None]) -> None:
+        for k, v in values.items():
+            if v is None:
+                self._data.pop(k, None)
+            else:
+                self._data[k] = v
+
+    def _persist(self) -> None:
+        """Make the current state durable; nothing to do in memory."""
+
+    def keys(self) -> list[bytes]:
+        with self._lock:
+            return list(self._data)
+
+
+class _FileFormat(msgspec.Struct):
+    format: str
+    offsets: list[tuple[str, str]]
+
+
+class FileOffsetBackingStore(MemoryOffsetBackingStore):
+    """Offsets in a JSON file, rewritten atomically (temp file, fsync, rename) on every ``set``.
+
+    Kafka Connect's file holds a Java-serialized map; Python cannot share that file, so sluice
+    writes ``{"format": "sluice-offsets-v1", "offsets": [[key, value], ...]}`` with the key and
+    value bytes base64-encoded. The key and value bytes are Kafka Connect's own (see
+    :mod:`sluice.storage.offset_codec`).
+    """
+
+    FORMAT = "sluice-offsets-v1"
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+
+    def start(self) -> None:
+        with self._lock:
+            if not self.path.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                return
+            try:
+                doc = msgspec.json.decode(self.path.read_bytes(), type=_FileFormat)
+            except (msgspec.DecodeError, msgspec.ValidationError) as e:
+                raise ConnectError(
+                    f"offset.storage.file.filename {self.path}: not a sluice offsets file ({e})"
+                ) from e
+            if doc.format != self.FORMAT:
+                raise ConnectError(
+                    f"offset.storage.file.filename {self.path}: unknown format {doc.format!r}"
+                )
+            self._data = {base64.b64decode(k): base64.b64decode(v) for k, v in doc.offsets}
+        log.info("Loaded %d source offsets from %s", len(self._data), self.path)
+
+    def _persist(self) -> None:
+        doc = _FileFormat(
+            self.FORMAT,
+            [
+                (base64.b64encode(k).decode(), base64.b64encode(v).decode())
+                for k, v in self._data.items()
+            ],
+        )
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(msgspec.json.encode(doc))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)

@@ -1,0 +1,187 @@
+"""At-least-once delivery survives ``kill -9``: nothing is lost, duplicates stay uncommitted.
+
+Each test runs ``sluice standalone`` as a real process, kills it with SIGKILL in the middle of a
+large copy, reads what had been committed at the moment of death, restarts it, and checks that
+every record arrived and that only records after the committed point were delivered twice.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from confluent_kafka import Consumer, TopicPartition
+from tests.fixtures.kafka import consume_all, produce_values
+
+from sluice.storage.offsets import FileOffsetBackingStore
+from sluice.testing import wait_for
+
+LINE = "line {:09d} ....................\n"  # fixed width: position / width = lines committed
+WIDTH = len(LINE.format(0).encode())
+
+
+def _write_props(path: Path, props: dict[str, str]) -> Path:
+    path.write_text("".join(f"{k}={v}\n" for k, v in props.items()), encoding="latin-1")
+    return path
+
+
+def _worker_props(tmp: Path, bootstrap: str) -> Path:
+    return _write_props(
+        tmp / "worker.properties",
+        {
+            "bootstrap.servers": bootstrap,
+            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "offset.storage.file.filename": str(tmp / "connect.offsets"),
+            "offset.flush.interval.ms": "300",
+            "listeners": "http://127.0.0.1:0",
+        },
+    )
+
+
+def _start(tmp: Path, *files: Path) -> subprocess.Popen[bytes]:
+    log = open(tmp / "worker.log", "ab")  # noqa: SIM115 - owned by the child process
+    return subprocess.Popen(
+        [sys.executable, "-m", "sluice.cli.main", "standalone", *map(str, files)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _kill9(proc: subprocess.Popen[bytes]) -> None:
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(30)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 0
+
+
+def _high_watermark(bootstrap: str, topic: str) -> int:
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "watermarks"})
+    try:
+        return int(c.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1])
+    except Exception:
+        return 0
+    finally:
+        c.close()
+
+
+def _committed_position(tmp: Path, connector: str, file: Path) -> int:
+    store = FileOffsetBackingStore(tmp / "connect.offsets")
+    store.start()
+    key = json.dumps([connector, {"filename": str(file)}], separators=(",", ":")).encode()
+    raw = store.get([key]).get(key)
+    return int(json.loads(raw)["position"]) if raw else 0
+
+
+def test_source_kill9_mid_file(kafka_bootstrap: str, kafka_topic, tmp_path: Path) -> None:
+    topic = kafka_topic()
+    total = 600_000
+    source = tmp_path / "big.txt"
+    with open(source, "w", encoding="utf-8") as f:
+        f.writelines(LINE.format(i) for i in range(total))
+    worker = _worker_props(tmp_path, kafka_bootstrap)
+    conn = _write_props(
+        tmp_path / "source.properties",
+        {
+            "name": "big-source",
+            "connector.class": "FileStreamSource",
+            "file": str(source),
+            "topic": topic,
+        },
+    )
+    proc = _start(tmp_path, worker, conn)
+    try:
+        wait_for(
+            lambda: _high_watermark(kafka_bootstrap, topic) > total // 4,
+            120,
+            message=lambda: (tmp_path / "worker.log").read_text()[-3000:],
+        )
+        wait_for(lambda: _committed_position(tmp_path, "big-source", source) > 0, 30)
+    finally:
+        _kill9(proc)
+    committed_lines = _committed_position(tmp_path, "big-source", source) // WIDTH
+    sent_before_kill = _high_watermark(kafka_bootstrap, topic)
+    assert 0 < committed_lines < total, "the kill must land mid-file"
+    assert committed_lines <= sent_before_kill
+
+    proc = _start(tmp_path, worker, conn)
+    try:
+        wait_for(
+            lambda: _committed_position(tmp_path, "big-source", source) == total * WIDTH,
+            180,
+            message=lambda: (tmp_path / "worker.log").read_text()[-3000:],
+        )
+    finally:
+        _stop(proc)
+    delivered = _high_watermark(kafka_bootstrap, topic)
+    counts = collections.Counter(
+        int(m.value()[5:14]) for m in consume_all(kafka_bootstrap, topic, delivered, timeout=120)
+    )
+    assert set(counts) == set(range(total)), "every line arrives at least once"
+    duplicated = sorted(i for i, n in counts.items() if n > 1)
+    assert all(i >= committed_lines for i in duplicated), "committed lines are never re-sent"
+    assert len(duplicated) <= sent_before_kill - committed_lines
+    assert all(n <= 2 for n in counts.values())
+
+
+def _group_committed(bootstrap: str, group: str, topic: str) -> int:
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    try:
+        tp = c.committed([TopicPartition(topic, 0)], timeout=10)[0]
+        return max(tp.offset, 0)
+    finally:
+        c.close()
+
+
+def _file_lines(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines() if path.exists() else []
+
+
+def test_sink_kill9_mid_topic(kafka_bootstrap: str, kafka_topic, tmp_path: Path) -> None:
+    topic = kafka_topic()
+    total = 300_000
+    produce_values(kafka_bootstrap, topic, [f"value-{i:09d}" for i in range(total)], timeout=120)
+    out = tmp_path / "out.txt"
+    worker = _worker_props(tmp_path, kafka_bootstrap)
+    conn = _write_props(
+        tmp_path / "sink.properties",
+        {
+            "name": "big-sink",
+            "connector.class": "FileStreamSink",
+            "file": str(out),
+            "topics": topic,
+            "consumer.override.max.poll.records": "2000",
+        },
+    )
+    proc = _start(tmp_path, worker, conn)
+    try:
+        wait_for(
+            lambda: _group_committed(kafka_bootstrap, "connect-big-sink", topic) > total // 5,
+            120,
+            message=lambda: (tmp_path / "worker.log").read_text()[-3000:],
+        )
+    finally:
+        _kill9(proc)
+    committed = _group_committed(kafka_bootstrap, "connect-big-sink", topic)
+    assert 0 < committed < total, "the kill must land mid-topic"
+    proc = _start(tmp_path, worker, conn)
+    try:
+        wait_for(
+            lambda: _group_committed(kafka_bootstrap, "connect-big-sink", topic) == total,
+            180,
+            message=lambda: (tmp_path / "worker.log").read_text()[-3000:],
+        )
+    finally:
+        _stop(proc)
+    counts = collections.Counter(int(line[6:]) for line in _file_lines(out))
+    assert set(counts) == set(range(total)), "every record reaches the file"
+    assert all(counts[i] == 1 for i in range(committed)), "committed records are not re-written"

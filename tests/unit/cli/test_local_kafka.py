@@ -1,0 +1,405 @@
+"""The local broker's configuration, file discovery and error paths: nothing here starts Kafka."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sluice.cli import local_kafka
+from sluice.cli.local_kafka import (
+    BrokerStatus,
+    JarsNotFoundError,
+    JavaNotFoundError,
+    LocalKafka,
+    LocalKafkaError,
+    MavenNotFoundError,
+    PortInUseError,
+    default_data_dir,
+    default_libs_dir,
+    find_java,
+    find_pom,
+    java_classpath,
+    kafka_version,
+    log4j2_config_file,
+    main,
+    new_cluster_id,
+    register,
+    server_properties,
+)
+
+REPO = Path(__file__).resolve().parents[3]
+KAFKA_POM = "<project><artifactId>kafka_2.13</artifactId></project>\n"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def listening_socket() -> Iterator[socket.socket]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock
+
+
+@pytest.fixture
+def no_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SLUICE_POM", "SLUICE_KAFKA_LIBS", "SLUICE_KAFKA_DATA"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def fake_libs(folder: Path, *names: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / name).write_bytes(b"")
+    return folder
+
+
+def parse_properties(text: str) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in text.splitlines() if line and line[0] != "#")
+    return {key: value for key, value in pairs}
+
+
+# --- configuration
+
+
+def test_server_properties_describe_a_single_node_kraft_cluster(tmp_path: Path) -> None:
+    props = server_properties(39092, 39093, tmp_path / "logs")
+
+    assert props["process.roles"] == "broker,controller"
+    assert props["node.id"] == "1"
+    assert props["controller.quorum.voters"] == "1@127.0.0.1:39093"
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:39092,CONTROLLER://127.0.0.1:39093"
+    assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:39092"
+    assert props["controller.listener.names"] == "CONTROLLER"
+    assert props["log.dirs"] == str(tmp_path / "logs")
+    for key in (
+        "offsets.topic.replication.factor",
+        "transaction.state.log.replication.factor",
+        "transaction.state.log.min.isr",
+        "share.coordinator.state.topic.replication.factor",
+        "num.partitions",
+    ):
+        assert props[key] == "1", key
+    assert props["group.initial.rebalance.delay.ms"] == "0"
+    assert props["auto.create.topics.enable"] == "true"
+
+
+def test_rendered_properties_read_back_unchanged(tmp_path: Path) -> None:
+    props = server_properties(9092, 9093, tmp_path / "logs")
+
+    text = local_kafka._render_properties(props)
+
+    assert text.startswith("#")
+    assert parse_properties(text) == props
+
+
+def test_cluster_ids_have_kafkas_form() -> None:
+    ids = {new_cluster_id() for _ in range(50)}
+
+    assert len(ids) == 50
+    for cluster_id in ids:
+        assert len(cluster_id) == 22
+        assert not cluster_id.startswith("-")
+        assert len(base64.urlsafe_b64decode(cluster_id + "==")) == 16
+
+
+def test_log4j2_config_ships_beside_the_module() -> None:
+    text = log4j2_config_file().read_text(encoding="utf-8")
+
+    assert "appender.console.type = Console" in text
+    assert "rootLogger.level = WARN" in text
+
+
+@pytest.mark.parametrize("heap", ["", "lots", "512 m", "1t", "-1g"])
+def test_bad_heap_is_rejected_naming_it(heap: str, tmp_path: Path) -> None:
+    with pytest.raises(LocalKafkaError, match="heap"):
+        LocalKafka(data_dir=tmp_path, heap=heap)
+
+
+@pytest.mark.parametrize("port", [0, -1, 65535, 70000])
+def test_bad_port_is_rejected(port: int, tmp_path: Path) -> None:
+    with pytest.raises(LocalKafkaError, match=f"port {port}"):
+        LocalKafka(port=port, data_dir=tmp_path)
+
+
+# --- locating the pom, the jars and the data folder
+
+
+@pytest.mark.usefixtures("no_env")
+def test_pom_is_found_above_this_checkout() -> None:
+    assert find_pom() == REPO / "pom.xml"
+
+
+@pytest.mark.usefixtures("no_env")
+def test_pom_search_walks_up_and_skips_unrelated_poms(tmp_path: Path) -> None:
+    (tmp_path / "pom.xml").write_text(KAFKA_POM)
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    (tmp_path / "a" / "pom.xml").write_text("<project><artifactId>other</artifactId></project>")
+
+    assert find_pom(nested / "module.py") == tmp_path / "pom.xml"
+
+
+@pytest.mark.usefixtures("no_env")
+def test_missing_pom_error_names_the_env_vars(tmp_path: Path) -> None:
+    with pytest.raises(JarsNotFoundError, match="SLUICE_POM") as caught:
+        find_pom(tmp_path / "module.py")
+    assert "SLUICE_KAFKA_LIBS" in str(caught.value)
+
+
+def test_sluice_pom_env_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pom = tmp_path / "elsewhere.xml"
+    pom.write_text(KAFKA_POM)
+    monkeypatch.setenv("SLUICE_POM", str(pom))
+
+    assert find_pom() == pom
+
+
+def test_sluice_pom_env_must_name_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLUICE_POM", str(tmp_path / "nope.xml"))
+
+    with pytest.raises(JarsNotFoundError, match=r"nope\.xml"):
+        find_pom()
+
+
+@pytest.mark.usefixtures("no_env")
+def test_libs_default_to_the_cache_beside_the_pom(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert default_libs_dir() == REPO / ".cache" / "kafka" / "libs"
+    monkeypatch.setenv("SLUICE_KAFKA_LIBS", "/opt/kafka-libs")
+    assert default_libs_dir() == Path("/opt/kafka-libs")
+
+
+@pytest.mark.usefixtures("no_env")
+def test_data_dir_defaults_per_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+    assert default_data_dir(9092) == tmp_path / ".local/share/sluice/kafka-9092"
+    assert LocalKafka(port=9100).data_dir == tmp_path / ".local/share/sluice/kafka-9100"
+    monkeypatch.setenv("SLUICE_KAFKA_DATA", str(tmp_path / "mine"))
+    assert default_data_dir(9092) == tmp_path / "mine"
+
+
+def test_kafka_version_comes_from_the_broker_jar(tmp_path: Path) -> None:
+    libs = fake_libs(tmp_path, "kafka-clients-3.0.0.jar", "kafka_2.13-4.1.1.jar", "x.jar")
+
+    assert kafka_version(libs) == "4.1.1"
+    assert java_classpath(libs) == str(libs / "*")
+
+
+def test_kafka_version_of_the_real_cache() -> None:
+    assert kafka_version(REPO / ".cache" / "kafka" / "libs") == "4.1.1"
+
+
+def test_kafka_version_without_jars_names_the_folder(tmp_path: Path) -> None:
+    with pytest.raises(JarsNotFoundError, match=str(tmp_path)):
+        kafka_version(tmp_path)
+
+
+# --- missing tools
+
+
+def test_missing_java_has_a_clear_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    with pytest.raises(JavaNotFoundError) as caught:
+        find_java()
+    assert str(caught.value) == (
+        "java was not found on PATH: sluice's local Kafka needs a Java 17+ runtime "
+        "(e.g. apt-get install openjdk-17-jre-headless)"
+    )
+
+
+@pytest.mark.parametrize(("banner", "major"), [('"11.0.22" 2024-01-16', 11), ('"1.8.0_392"', 8)])
+def test_old_java_is_refused(
+    banner: str, major: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    java = tmp_path / "java"
+    java.write_text(f"#!/bin/sh\necho 'openjdk version {banner}' >&2\n")
+    java.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    with pytest.raises(JavaNotFoundError, match=f"is Java {major}: .* needs a Java 17"):
+        find_java()
+
+
+def test_real_java_is_accepted() -> None:
+    assert Path(find_java()).name == "java"
+
+
+def test_missing_maven_is_reported_only_when_jars_are_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    present = fake_libs(tmp_path / "full", "kafka_2.13-4.1.1.jar")
+    empty = tmp_path / "empty"
+
+    assert LocalKafka(data_dir=tmp_path / "a", libs_dir=present).ensure_jars() == present
+    with pytest.raises(MavenNotFoundError, match="mvn was not found on PATH"):
+        LocalKafka(data_dir=tmp_path / "b", libs_dir=empty).ensure_jars()
+
+
+def test_jars_fetched_from_an_older_pom_are_fetched_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pom = tmp_path / "pom.xml"
+    pom.write_text(KAFKA_POM)
+    monkeypatch.setenv("SLUICE_POM", str(pom))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    libs = fake_libs(tmp_path / "libs", "kafka_2.13-4.1.1.jar")
+    stamp = libs / ".sluice-pom.sha256"
+    stamp.write_text(hashlib.sha256(pom.read_bytes()).hexdigest())
+    broker = LocalKafka(data_dir=tmp_path / "data", libs_dir=libs)
+
+    assert broker.ensure_jars() == libs  # current: Maven is not needed
+    pom.write_text(KAFKA_POM.replace("kafka_2.13", "kafka_2.13</artifactId><x>y</x><artifactId>"))
+    with pytest.raises(MavenNotFoundError):  # stale: it must fetch, and cannot
+        broker.ensure_jars()
+    stamp.unlink()
+    assert broker.ensure_jars() == libs  # filled by hand: trusted
+
+
+# --- processes and ports
+
+
+def test_port_taken_by_another_process_is_a_clear_error(
+    tmp_path: Path, listening_socket: socket.socket
+) -> None:
+    port = listening_socket.getsockname()[1]
+    broker = LocalKafka(port=port, data_dir=tmp_path)
+
+    with pytest.raises(PortInUseError, match=f"port {port} .* already in use") as caught:
+        broker.start(timeout=5)
+    assert caught.value.port == port
+    assert f"pid {os.getpid()}" in str(caught.value)
+    assert not broker.pid_file.exists()
+
+
+def test_busy_controller_port_is_replaced_by_a_free_one(
+    tmp_path: Path, listening_socket: socket.socket
+) -> None:
+    busy = listening_socket.getsockname()[1]
+    broker = LocalKafka(port=busy - 1, data_dir=tmp_path)
+
+    chosen = broker._choose_controller_port()
+
+    assert chosen not in (busy, busy - 1)
+    assert local_kafka._port_free(chosen)
+
+
+def test_status_of_a_broker_never_started(tmp_path: Path) -> None:
+    port = free_port()
+
+    status = LocalKafka(port=port, data_dir=tmp_path).status()
+
+    assert status == BrokerStatus(
+        running=False,
+        pid=None,
+        port=port,
+        bootstrap=f"127.0.0.1:{port}",
+        data_dir=tmp_path.resolve(),
+        answers=False,
+    )
+
+
+def test_stale_pid_file_of_a_dead_process_is_cleared(tmp_path: Path) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    broker = LocalKafka(port=free_port(), data_dir=tmp_path)
+    broker.pid_file.write_text(dead.stdout)
+
+    assert broker.status().running is False
+    assert broker.stop() is False
+    assert not broker.pid_file.exists()
+
+
+def test_pid_file_naming_an_unrelated_live_process_is_stale(tmp_path: Path) -> None:
+    broker = LocalKafka(port=free_port(), data_dir=tmp_path)
+    broker.pid_file.write_text(f"{os.getpid()}\n")
+
+    status = broker.status()
+
+    assert status.running is False
+    assert status.pid is None
+    assert broker.stop() is False  # and it must not have signalled this test process
+    assert not broker.pid_file.exists()
+
+
+def test_log_tail_keeps_the_last_lines_after_an_offset(tmp_path: Path) -> None:
+    log = tmp_path / "broker.log"
+    log.write_text("old run\n" + "".join(f"line {i}\n" for i in range(100)))
+
+    tail = local_kafka._tail(log, lines=30, start=len("old run\n"))
+
+    assert tail.splitlines() == [f"line {i}" for i in range(70, 100)]
+    assert local_kafka._tail(log, start=log.stat().st_size).startswith("(the log at")
+
+
+# --- command line
+
+
+def test_register_adds_kafka_commands_with_options(tmp_path: Path) -> None:
+    parser = argparse.ArgumentParser(prog="sluice")
+    register(parser.add_subparsers(dest="command"))
+
+    args = parser.parse_args(
+        ["kafka", "start", "--port", "39500", "--data-dir", str(tmp_path), "--heap", "1g"]
+    )
+
+    assert (args.command, args.kafka_command) == ("kafka", "start")
+    assert (args.port, args.data_dir, args.heap, args.timeout) == (39500, tmp_path, "1g", 60.0)
+    assert callable(args.func)
+    defaults = parser.parse_args(["kafka", "status"])
+    assert (defaults.port, defaults.data_dir, defaults.heap) == (9092, None, "512m")
+
+
+@pytest.mark.parametrize("port", ["0", "65535", "ninety"])
+def test_cli_rejects_bad_ports(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["status", "--port", port])
+
+    assert caught.value.code == 2
+    assert "--port" in capsys.readouterr().err
+
+
+def test_cli_status_and_stop_when_not_running(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = str(free_port())
+
+    assert main(["status", "--port", port, "--data-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == f"Kafka is not running (port {port}, data {tmp_path})\n"
+    assert main(["stop", "--port", port, "--data-dir", str(tmp_path)]) == 0
+    assert "nothing to stop" in capsys.readouterr().out
+
+
+def test_cli_start_without_java_exits_1_with_the_message(tmp_path: Path) -> None:
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    env = {**os.environ, "PATH": str(empty_bin), "PYTHONPATH": str(REPO / "src")}
+    command = [sys.executable, "-m", "sluice.cli.local_kafka", "start"]
+    command += ["--port", str(free_port()), "--data-dir", str(tmp_path / "data")]
+
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.startswith("sluice kafka start: java was not found on PATH")
+    assert "Java 17+" in done.stderr

@@ -1,0 +1,69 @@
+from pathlib import Path
+
+import pytest
+
+from sluice.connectors.file import FileStreamSinkConnector, FileStreamSourceConnector
+from sluice.plugins.aliases import short_names
+from sluice.plugins.registry import PluginError, PluginRegistry
+
+PLUGIN = """
+from sluice.api import SinkConnector, SinkTask, ConfigDef
+
+class EchoSinkConnector(SinkConnector):
+    def version(self): return "9.9"
+    def start(self, props): pass
+    def task_class(self): return EchoTask
+    def task_configs(self, n): return [{}]
+    def stop(self): pass
+    def config(self): return ConfigDef()
+
+class EchoTask(SinkTask):
+    def start(self, props): pass
+    def put(self, records): pass
+    def stop(self): pass
+"""
+
+
+def test_kafka_names_and_aliases_resolve() -> None:
+    r = PluginRegistry(entry_points=False)
+    for name in (
+        "org.apache.kafka.connect.file.FileStreamSourceConnector",
+        "FileStreamSourceConnector",
+        "FileStreamSource",
+        "sluice.connectors.file.source:FileStreamSourceConnector",
+        "sluice.connectors.file.source.FileStreamSourceConnector",
+    ):
+        assert r.load(name, "connector") is FileStreamSourceConnector
+    assert r.load("FileStreamSink") is FileStreamSinkConnector
+    assert r.display_name(FileStreamSinkConnector) == (
+        "org.apache.kafka.connect.file.FileStreamSinkConnector"
+    )
+
+
+def test_unknown_and_wrong_kind_are_clear_errors() -> None:
+    r = PluginRegistry(entry_points=False)
+    with pytest.raises(PluginError, match="Failed to find any class that implements Nope"):
+        r.load("Nope", "connector")
+    with pytest.raises(PluginError, match="is not a converter plugin"):
+        r.load("FileStreamSource", "converter")
+
+
+def test_plugin_path_folders_are_scanned(tmp_path: Path) -> None:
+    folder = tmp_path / "plugins" / "echo"
+    folder.mkdir(parents=True)
+    (folder / "echo_plugin_mod.py").write_text(PLUGIN)
+    r = PluginRegistry([tmp_path / "plugins"], entry_points=False)
+    cls = r.load("EchoSinkConnector", "connector")
+    assert cls.__name__ == "EchoSinkConnector"
+    names = {(d.name, d.kind, d.version) for d in r.plugins(["sink"])}
+    assert ("echo_plugin_mod.EchoSinkConnector", "sink", "9.9") in names
+
+
+def test_plugin_path_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(PluginError, match="not a directory"):
+        PluginRegistry([tmp_path / "missing"], entry_points=False)
+
+
+def test_short_names() -> None:
+    assert short_names("a.b.FooConnector") == ["FooConnector", "Foo"]
+    assert short_names("a.b.Cast$Value") == ["Cast$Value"]
