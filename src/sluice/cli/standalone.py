@@ -30,13 +30,12 @@ class StartupError(Exception):
     """A problem that stops the worker from starting; the message is shown as it is."""
 
 
-def _worker_id(listeners: list[str], bound_port: int | None) -> str:
+def _worker_id(listeners: list[str]) -> str:
+    """A provisional id until the REST server has bound its port (then it names the worker)."""
     host = "127.0.0.1"
     with contextlib.suppress(OSError):
         host = socket.gethostbyname(socket.gethostname())
-    port = bound_port
-    if port is None and listeners:
-        port = int(listeners[0].rsplit(":", 1)[-1] or 8083)
+    port = listeners[0].rsplit(":", 1)[-1] if listeners else "8083"
     return f"{host}:{port or 8083}"
 
 
@@ -124,17 +123,22 @@ def start_standalone(
     bootstrap = {"bootstrap.servers": ",".join(config.get_list("bootstrap.servers"))}
     bootstrap.update(config.client_props("admin."))
     cluster_id = _cluster_id(bootstrap, cluster_lookup_timeout)
-    worker = Worker(_worker_id(listeners, None), config, registry, store, resolve)
+    worker = Worker(_worker_id(listeners), config, registry, store, resolve)
     herder = StandaloneHerder(worker, cluster_id)
     from sluice.rest.app import create_app
     from sluice.rest.server import RestServer
 
-    rest = RestServer(create_app(herder), listeners)
+    rest = RestServer(
+        create_app(herder),
+        listeners,
+        advertised_host=config.get_string("rest.advertised.host.name"),
+        advertised_port=config.get("rest.advertised.port"),
+    )
     try:
         rest.start()
     except Exception as e:
         raise StartupError(f"{worker_source}: listeners: cannot serve the REST API: {e}") from e
-    worker.worker_id = _worker_id(listeners, rest.port)
+    worker.worker_id = rest.worker_id
     herder.start()
     running = Standalone(herder, rest)
     for source, name, conn_config, initial in connector_files:

@@ -285,6 +285,12 @@ def sink_connector_config_def() -> ConfigDef:
         Width.LONG,
         "Topics regex",
     )
+    _define_dead_letter_queue(d)
+    return d
+
+
+def _define_dead_letter_queue(d: ConfigDef) -> None:
+    """DLQ keys: Kafka Connect's for sinks; sluice also accepts them for sources."""
     d.define(
         "errors.deadletterqueue.topic.name",
         ConfigType.STRING,
@@ -327,12 +333,12 @@ def sink_connector_config_def() -> ConfigDef:
         Width.MEDIUM,
         "Enable Error Context Headers",
     )
-    return d
 
 
 def source_connector_config_def() -> ConfigDef:
     """Keys of source connectors: topic creation and exactly-once settings."""
     d = connector_config_def()
+    _define_dead_letter_queue(d)
     d.define(
         "topic.creation.groups",
         ConfigType.LIST,

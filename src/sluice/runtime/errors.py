@@ -120,6 +120,9 @@ class ErrorReporter(abc.ABC):
     def report(self, context: ProcessingContext) -> concurrent.futures.Future[None] | None:
         """Report; a returned future completes when the report is durable."""
 
+    def flush(self, timeout: float | None = None) -> None:
+        """Push out buffered reports so their futures can complete."""
+
     def close(self) -> None:
         """Flush and release resources."""
 
@@ -154,7 +157,7 @@ class ErrorHandler:
         self.retry_delay_max = retry_delay_max
         self.tolerate_all = tolerate_all
         self.reporters = list(reporters)
-        self._stopping = stopping or threading.Event()
+        self.stopping = stopping or threading.Event()
         self.total_failures = 0
         self.total_skipped = 0
         self.total_retries = 0
@@ -192,7 +195,7 @@ class ErrorHandler:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return False
-        return not self._stopping.wait(min(delay, remaining))
+        return not self.stopping.wait(min(delay, remaining))
 
     def retry(
         self,
@@ -232,13 +235,19 @@ class ErrorHandler:
         attempts: int = 1,
         consumed: ConsumedRecord | None = None,
         record: Any = None,
+        tolerable: bool | None = None,
     ) -> None:
-        """Record a failure that retrying did not cure; returns only if it is tolerated."""
+        """Record a failure that retrying did not cure; returns only if it is tolerated.
+
+        ``tolerable`` overrides the stage's own rule (the errant record reporter tolerates any
+        failure a task reports, as Kafka Connect's does).
+        """
         self.total_failures += 1
         context = ProcessingContext(
             self.connector, self.task, stage, executing_class, error, attempts, consumed, record
         )
-        tolerable = stage in TOLERABLE_STAGES or isinstance(error, RetriableError)
+        if tolerable is None:
+            tolerable = stage in TOLERABLE_STAGES or isinstance(error, RetriableError)
         if not (self.tolerate_all and tolerable):
             for reporter in self.reporters:
                 if isinstance(reporter, LogReporter):
@@ -257,6 +266,10 @@ class ErrorHandler:
 
     def await_reports(self, timeout: float | None = None) -> None:
         """Wait until every report is durable (before committing offsets past the records)."""
+        if not self.pending:
+            return
+        for reporter in self.reporters:
+            reporter.flush(timeout)
         pending, self.pending = self.pending, []
         for f in pending:
             f.result(timeout)

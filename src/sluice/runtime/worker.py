@@ -30,9 +30,12 @@ from sluice.runtime.connector_config import (
     sink_connector_config_def,
     source_connector_config_def,
 )
-from sluice.runtime.errors import ErrorHandler
+from sluice.runtime.dead_letter_queue import DeadLetterQueueReporter, ensure_dlq_topic
+from sluice.runtime.errant_record_reporter import WorkerErrantRecordReporter
+from sluice.runtime.errors import ErrorHandler, ErrorReporter
 from sluice.runtime.offset_storage import StoreOffsetReader
 from sluice.runtime.status import ConnectorTaskId, TargetState
+from sluice.runtime.topic_creation import TopicCreation
 from sluice.runtime.transformation_chain import build_chain
 from sluice.runtime.worker_config import WorkerConfig
 from sluice.runtime.worker_connector import ConnectorStatusListener, WorkerConnector
@@ -236,11 +239,16 @@ class Worker:
         header_conv = self._header_converter(conn_config)
         chain = build_chain(conn_config, self.registry)
         worker_cfg = self.config
+        dlq = self._dead_letter_queue(id, conn_config, parsed)
         if issubclass(task_cls, SourceTask):
-            stopping_errors = ErrorHandler.from_config(id.connector, id.task, parsed)
+            source_task = task_cls()
+            errors = ErrorHandler.from_config(id.connector, id.task, parsed, dlq)
+            creation = TopicCreation.from_config(
+                conn_config, worker_cfg.get_boolean("topic.creation.enable"), self.admin_config()
+            )
             wst = WorkerSourceTask(
                 id,
-                task_cls(),
+                source_task,
                 resolved_task_config,
                 listener,
                 target_state,
@@ -248,23 +256,29 @@ class Worker:
                 value_conv,
                 header_conv,
                 chain,
-                stopping_errors,
+                errors,
                 self.producer_config(id, conn_config),
                 self.offset_store,
                 worker_cfg.offset_flush_interval,
                 worker_cfg.offset_flush_timeout,
                 on_topic,
+                creation.ensure if creation is not None else None,
             )
-            stopping_errors._stopping = wst.stopping
+            errors.stopping = wst.stopping
             return wst
         if issubclass(task_cls, SinkTask):
-            errors = ErrorHandler.from_config(id.connector, id.task, parsed)
+            errors = ErrorHandler.from_config(id.connector, id.task, parsed, dlq)
             topics = [t for t in parsed.get("topics") or [] if t]
             regex = parsed.get("topics.regex") or None
             if bool(topics) == bool(regex):
                 raise ConfigError("Must configure one of topics or topics.regex", "topics")
             consumer_props = self.consumer_config(id, conn_config)
             max_poll = int(consumer_props.pop("max.poll.records", 500))
+            reporter = (
+                WorkerErrantRecordReporter(errors, task_cls.__qualname__)
+                if dlq or parsed.get("errors.log.enable")
+                else None
+            )
             wsk = WorkerSinkTask(
                 id,
                 task_cls(),
@@ -282,10 +296,30 @@ class Worker:
                 worker_cfg.offset_flush_interval,
                 worker_cfg.offset_flush_timeout,
                 max_poll,
+                reporter,
             )
-            errors._stopping = wsk.stopping
+            errors.stopping = wsk.stopping
             return wsk
         raise ConfigError(f"{task_cls} is neither a SourceTask nor a SinkTask", "task.class")
+
+    def _dead_letter_queue(
+        self, id: ConnectorTaskId, conn_config: Mapping[str, str], parsed: Mapping[str, Any]
+    ) -> list[ErrorReporter]:
+        topic = parsed.get("errors.deadletterqueue.topic.name") or ""
+        if not topic:
+            return []
+        ensure_dlq_topic(
+            self.admin_config(),
+            topic,
+            int(parsed.get("errors.deadletterqueue.topic.replication.factor", 3)),
+        )
+        producer = self.producer_config(id, conn_config)
+        producer["client.id"] = f"connector-dlq-producer-{id.connector}-{id.task}"
+        return [
+            DeadLetterQueueReporter(
+                producer, topic, bool(parsed.get("errors.deadletterqueue.context.headers.enable"))
+            )
+        ]
 
     def stop_and_await_tasks(self, ids: list[ConnectorTaskId]) -> None:
         """Stop tasks, waiting at most ``task.shutdown.graceful.timeout.ms`` for all of them."""

@@ -32,6 +32,7 @@ from sluice.api import (
     TimestampType,
     TopicPartition,
 )
+from sluice.runtime.errant_record_reporter import WorkerErrantRecordReporter
 from sluice.runtime.errors import ConsumedRecord, ErrorHandler, Stage
 from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.runtime.transformation_chain import TransformationChain
@@ -198,6 +199,10 @@ class WorkerSinkTask(WorkerTask):
         value_conv = self.value_converter.to_connect_data
         chain = self.chain if self.chain else None
         offsets = self.current_offsets
+        reporter = self.errant_reporter
+        batch = reporter.batch if isinstance(reporter, WorkerErrantRecordReporter) else None
+        if batch is not None:
+            batch.clear()
         for msg in messages:
             err = msg.error()
             if err is not None:
@@ -273,6 +278,8 @@ class WorkerSinkTask(WorkerTask):
                     )
             if record is not None:
                 records.append(record)
+                if batch is not None:
+                    batch[(topic, partition, offset)] = self._consumed(msg)
         self._deliver(records)
 
     def _convert_headers(self, msg: Any, raw: list[tuple[str, bytes | None]]) -> Any:
@@ -310,8 +317,11 @@ class WorkerSinkTask(WorkerTask):
         )
 
     def _deliver(self, records: list[SinkRecord]) -> None:
+        reporter = self.errant_reporter
         try:
             self.task.put(records)
+            if isinstance(reporter, WorkerErrantRecordReporter) and reporter.failure is not None:
+                raise reporter.failure
         except RetriableError as e:
             log.error("%s RetriableException from SinkTask; will retry the batch: %s", self, e)
             self._retry_batch = records

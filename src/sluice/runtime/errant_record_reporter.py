@@ -1,0 +1,69 @@
+"""The sink task's errant record reporter (KIP-610): a task hands over records it cannot write.
+
+Reports go through the task's error handler, so they are logged and/or sent to the dead-letter
+queue with the original consumer record's bytes. Under ``errors.tolerance=none`` the first report
+makes the task fail once ``put`` returns, as in Kafka Connect. Offsets are committed only after
+outstanding reports are durable.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from typing import Any
+
+from sluice.api import ErrantRecordReporter, SinkRecord
+from sluice.runtime.errors import ConsumedRecord, ErrorHandler, Stage, ToleranceExceededError
+
+__all__ = ["WorkerErrantRecordReporter"]
+
+
+class WorkerErrantRecordReporter(ErrantRecordReporter):
+    def __init__(self, errors: ErrorHandler, task_class: str) -> None:
+        self.errors = errors
+        self.task_class = task_class
+        self.batch: dict[tuple[str, int, int], ConsumedRecord] = {}
+        self.failure: ToleranceExceededError | None = None
+
+    def report(self, record: SinkRecord, error: BaseException) -> concurrent.futures.Future[None]:
+        key = (record.original_topic, record.original_kafka_partition, record.original_kafka_offset)
+        consumed = self.batch.get(key)
+        before = len(self.errors.pending)
+        try:
+            self.errors.fail(
+                Stage.TASK_PUT,
+                self.task_class,
+                error,
+                consumed=consumed,
+                record=record,
+                tolerable=True,
+            )
+        except ToleranceExceededError as e:
+            if self.failure is None:
+                self.failure = e
+            failed: concurrent.futures.Future[None] = concurrent.futures.Future()
+            failed.set_exception(e)
+            return failed
+        if len(self.errors.pending) > before:
+            return _all_of(self.errors.pending[before:])
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        done.set_result(None)
+        return done
+
+
+def _all_of(futures: list[concurrent.futures.Future[None]]) -> concurrent.futures.Future[None]:
+    combined: concurrent.futures.Future[None] = concurrent.futures.Future()
+    remaining = [len(futures)]
+
+    def one_done(f: concurrent.futures.Future[Any]) -> None:
+        if combined.done():
+            return
+        if f.exception() is not None:
+            combined.set_exception(f.exception())
+            return
+        remaining[0] -= 1
+        if remaining[0] == 0:
+            combined.set_result(None)
+
+    for f in futures:
+        f.add_done_callback(one_done)
+    return combined
