@@ -29,7 +29,9 @@ class Struct:
     def _lookup(self, field: str | Field) -> Field:
         if isinstance(field, Field):
             fields = self.schema.fields
-            if field.index < len(fields) and fields[field.index] == field:
+            if 0 <= field.index < len(fields) and (
+                fields[field.index] is field or fields[field.index] == field
+            ):
                 return field
             raise DataError(f"{field.name} is not a field of this struct's schema")
         f = self.schema._fields_by_name.get(field)

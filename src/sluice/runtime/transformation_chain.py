@@ -112,7 +112,8 @@ def build_chain(config: Mapping[str, Any], registry: PluginRegistry) -> Transfor
         negate = str(negate_raw).strip().lower() == "true" if negate_raw is not None else False
         if negate_raw is not None and predicate_alias is None:
             raise ConfigError(
-                f"Transformation {alias} has negate but no predicate", prefix + "negate"
+                f"{prefix}negate is set but {prefix}predicate is not: negate needs a predicate",
+                prefix + "negate",
             )
         pred = None
         if predicate_alias is not None:
