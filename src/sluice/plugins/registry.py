@@ -127,6 +127,10 @@ def _version_of(cls: type) -> str:
         instance: Any = object.__new__(cls)
         return str(instance.version())
     except Exception:
+        if cls.__module__.startswith("sluice."):
+            import sluice
+
+            return sluice.__version__
         return "unknown"
 
 
@@ -152,7 +156,10 @@ class PluginRegistry:
             self._scan_folder(Path(folder))
 
     def _register(self, name: str, target: str, origin: str, primary: bool) -> None:
-        if primary:
+        current = self._primary.get(target)
+        # The reported name is the most qualified one a target is registered under (the Kafka
+        # class name rather than its short alias).
+        if primary and (current is None or ("." in name and "." not in current)):
             self._primary[target] = name
             self._origins[target] = origin
         for alias in [name, *short_names(name)]:

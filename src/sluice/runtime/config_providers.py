@@ -29,6 +29,7 @@ __all__ = [
     "ALLOWED_PATHS_CONFIG",
     "ALLOWLIST_PATTERN_CONFIG",
     "BUILTIN_CONFIG_PROVIDERS",
+    "CONFIG_PROVIDER_ALIASES",
     "CONFIG_PROVIDERS_CONFIG",
     "ConfigProviderStateError",
     "ConfigTransformer",
@@ -229,6 +230,12 @@ for _cls in (EnvVarConfigProvider, FileConfigProvider, DirectoryConfigProvider):
     BUILTIN_CONFIG_PROVIDERS[_simple.removesuffix("ConfigProvider")] = _cls
     BUILTIN_CONFIG_PROVIDERS[f"{__name__}.{_simple}"] = _cls
     BUILTIN_CONFIG_PROVIDERS[f"{__name__}:{_simple}"] = _cls
+
+CONFIG_PROVIDER_ALIASES: dict[str, str] = {
+    f"{_KAFKA_PROVIDER_PACKAGE}.{c.__name__}": f"{__name__}:{c.__name__}"
+    for c in (EnvVarConfigProvider, FileConfigProvider, DirectoryConfigProvider)
+}
+"""Kafka class names to ``module:Class`` targets, for the plugin registry's listing."""
 
 
 # --- placeholder resolution -------------------------------------------------------------------
