@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tests.fixtures.kafka import consume_all
 
 
@@ -106,12 +107,12 @@ def test_sigterm_stops_gracefully_and_commits(
     conn = tmp_path / "source.properties"
     conn.write_text(f"name=s\nconnector.class=FileStreamSource\nfile={source}\ntopic={topic}\n")
     worker = _worker(tmp_path, kafka_bootstrap, **{"offset.flush.interval.ms": "600000"})
-    log = open(tmp_path / "log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sluice.cli.main", "standalone", str(worker), str(conn)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with open(tmp_path / "log", "w") as log:  # the child keeps its own descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sluice.cli.main", "standalone", str(worker), str(conn)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     consume_all(kafka_bootstrap, topic, 100)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 0

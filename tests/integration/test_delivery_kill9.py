@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 
 from confluent_kafka import Consumer, TopicPartition
-from tests.fixtures.kafka import consume_all, produce_values
 
 from sluice.storage.offsets import FileOffsetBackingStore
 from sluice.testing import wait_for
+from tests.fixtures.kafka import consume_all, produce_values
 
 LINE = "line {:09d} ....................\n"  # fixed width: position / width = lines committed
 WIDTH = len(LINE.format(0).encode())
@@ -45,13 +45,13 @@ def _worker_props(tmp: Path, bootstrap: str) -> Path:
 
 
 def _start(tmp: Path, *files: Path) -> subprocess.Popen[bytes]:
-    log = open(tmp / "worker.log", "ab")  # noqa: SIM115 - owned by the child process
-    return subprocess.Popen(
-        [sys.executable, "-m", "sluice.cli.main", "standalone", *map(str, files)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with open(tmp / "worker.log", "ab") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "sluice.cli.main", "standalone", *map(str, files)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def _kill9(proc: subprocess.Popen[bytes]) -> None:

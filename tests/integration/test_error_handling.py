@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
-from tests.fixtures.kafka import consume_all, produce_values
 
 from sluice.testing import EmbeddedWorker, wait_for
+from tests.fixtures.kafka import consume_all, produce_values
 
 SCHEMA = {
     "type": "struct",
@@ -31,7 +31,7 @@ def _mixed() -> list[bytes]:
         _good(0),
         b"{not json",  # malformed JSON
         _good(1),
-        json.dumps({"schema": SCHEMA, "payload": {"id": "x"}}).encode(),  # breaks the schema
+        json.dumps({"schema": SCHEMA, "payload": {"id": None}}).encode(),  # breaks the schema
         json.dumps({"payload": {"id": 3}}).encode(),  # no envelope
         _good(2),
     ]
@@ -49,7 +49,7 @@ def test_tolerance_all_sends_bad_records_to_dlq(
     out = tmp_path / "out.txt"
     with EmbeddedWorker(kafka_bootstrap, tmp_path / "w", JSON_WORKER) as w:
         w.create(
-            "sink",
+            "dlq-sink",
             {
                 "connector.class": "FileStreamSink",
                 "file": str(out),
@@ -61,13 +61,13 @@ def test_tolerance_all_sends_bad_records_to_dlq(
                 "errors.deadletterqueue.context.headers.enable": "true",
             },
         )
-        w.wait_running("sink")
+        w.wait_running("dlq-sink")
         wait_for(lambda: len(_sink_lines(out)) == 3, 30, message=lambda: str(_sink_lines(out)))
         bad = consume_all(kafka_bootstrap, dlq, 3)
-        status = w.herder.connector_status("sink")
+        status = w.herder.connector_status("dlq-sink")
         assert status.tasks[0].state.value == "RUNNING"
-        wait_for(lambda: w.herder.connector_offsets("sink"), 30)
-        assert w.herder.connector_offsets("sink")[0]["offset"] == {"kafka_offset": 6}
+        wait_for(lambda: w.herder.connector_offsets("dlq-sink"), 30)
+        assert w.herder.connector_offsets("dlq-sink")[0]["offset"] == {"kafka_offset": 6}
     assert _sink_lines(out) == ["Struct{id=0}", "Struct{id=1}", "Struct{id=2}"]
     assert [m.value() for m in bad] == [_mixed()[1], _mixed()[3], _mixed()[4]]
     headers = dict(bad[0].headers())
@@ -75,7 +75,7 @@ def test_tolerance_all_sends_bad_records_to_dlq(
     assert headers["__connect.errors.topic"] == topic.encode()
     assert headers["__connect.errors.partition"] == b"0"
     assert headers["__connect.errors.offset"] == b"1"
-    assert headers["__connect.errors.connector.name"] == b"sink"
+    assert headers["__connect.errors.connector.name"] == b"dlq-sink"
     assert headers["__connect.errors.task.id"] == b"0"
     assert headers["__connect.errors.stage"] == b"VALUE_CONVERTER"
     assert b"JsonConverter" in headers["__connect.errors.class.name"]
@@ -90,17 +90,21 @@ def test_tolerance_none_fails_the_task_without_skipping(
     produce_values(kafka_bootstrap, topic, _mixed()[:2])
     out = tmp_path / "out.txt"
     with EmbeddedWorker(kafka_bootstrap, tmp_path / "w", JSON_WORKER) as w:
-        w.create("sink", {"connector.class": "FileStreamSink", "file": str(out), "topics": topic})
+        w.create(
+            "strict-sink", {"connector.class": "FileStreamSink", "file": str(out), "topics": topic}
+        )
         status = wait_for(
             lambda: (
-                (s := w.herder.connector_status("sink")).tasks.get(0)
+                (s := w.herder.connector_status("strict-sink")).tasks.get(0)
                 and s.tasks[0].state.value == "FAILED"
                 and s
             ),
             30,
         )
         assert "Tolerance exceeded in error handler" in (status.tasks[0].trace or "")
-        assert w.herder.connector_offsets("sink") == [], "nothing is committed past a bad record"
+        assert w.herder.connector_offsets("strict-sink") == [], (
+            "nothing is committed past a bad record"
+        )
     assert _sink_lines(out) == []  # the batch failed in conversion: put was never called
 
 
@@ -124,7 +128,7 @@ def test_source_topic_creation_groups(kafka_bootstrap: str, tmp_path: Path) -> N
                     "topic.creation.default.partitions": "3",
                     "topic.creation.compacted.include": "compact-.*",
                     "topic.creation.compacted.partitions": "2",
-                    "topic.creation.compacted.cleanup.policy": "compact",
+                    "topic.creation.compacted.retention.ms": "123456789",
                 },
             )
         consume_all(kafka_bootstrap, compacted, 2)
@@ -137,4 +141,4 @@ def test_source_topic_creation_groups(kafka_bootstrap: str, tmp_path: Path) -> N
 
     res = ConfigResource(ConfigResource.Type.TOPIC, compacted)
     configs = admin.describe_configs([res])[res].result(timeout=10)
-    assert configs["cleanup.policy"].value == "compact"
+    assert configs["retention.ms"].value == "123456789"

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.fixtures.kafka import consume_all
-
 from sluice.storage.offsets import FileOffsetBackingStore
 from sluice.testing import EmbeddedWorker, wait_for
+from tests.fixtures.kafka import consume_all
 
 LINE = "record {:08d} padding-padding-padding-padding\n"
 

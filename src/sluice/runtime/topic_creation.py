@@ -133,7 +133,9 @@ class TopicCreation:
             return
         if self._admin is None:
             self._admin = AdminClient(self.admin_config)
-        meta = self._admin.list_topics(topic=topic, timeout=30).topics.get(topic)
+        # Ask for all topics: a metadata request naming the topic would make a broker with
+        # auto.create.topics.enable create it with its defaults before we could.
+        meta = self._admin.list_topics(timeout=30).topics.get(topic)
         if meta is not None and meta.error is None:
             self._known.add(topic)
             return
