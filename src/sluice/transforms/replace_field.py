@@ -1,0 +1,160 @@
+"""``ReplaceField``: drop, keep or rename fields. ``exclude`` wins over ``include``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Final
+
+from sluice.api.config import ConfigDef, ConfigType, Importance
+from sluice.api.errors import ConfigError
+from sluice.api.schema import Schema, SchemaBuilder, Type
+from sluice.api.struct import Struct
+from sluice.transforms.base import KeyOrValueTransformation, R, java_list, parse_config
+from sluice.transforms.errors import no_struct_fields
+from sluice.transforms.requirements import require_map, require_struct
+from sluice.transforms.schema_cache import SchemaCache
+from sluice.transforms.schema_copy import copy_schema_basics
+
+__all__ = ["ReplaceField", "ReplaceFieldKey", "ReplaceFieldValue", "parse_rename_mappings"]
+
+EXCLUDE_CONFIG: Final = "exclude"
+INCLUDE_CONFIG: Final = "include"
+RENAMES_CONFIG: Final = "renames"
+REPLACE_NULL_WITH_DEFAULT_CONFIG: Final = "replace.null.with.default"
+_PURPOSE: Final = "field replacement"
+
+
+def parse_rename_mappings(mappings: list[str]) -> dict[str, str]:
+    """``old:new`` pairs; Java's ``split(":")`` rules (trailing empty parts dropped)."""
+    renames: dict[str, str] = {}
+    for mapping in mappings:
+        parts = mapping.split(":")
+        while len(parts) > 1 and parts[-1] == "":
+            parts.pop()
+        if len(parts) != 2:
+            raise ConfigError.invalid(
+                RENAMES_CONFIG, java_list(mappings), f"Invalid rename mapping: {mapping}"
+            )
+        renames[parts[0]] = parts[1]
+    return renames
+
+
+def _validate_renames(name: str, value: Any) -> None:
+    parse_rename_mappings(list(value or []))
+
+
+CONFIG_DEF: Final = (
+    ConfigDef()
+    .define(
+        EXCLUDE_CONFIG,
+        ConfigType.LIST,
+        [],
+        importance=Importance.MEDIUM,
+        documentation="Fields to drop; takes precedence over 'include'.",
+    )
+    .define(
+        INCLUDE_CONFIG,
+        ConfigType.LIST,
+        [],
+        importance=Importance.MEDIUM,
+        documentation="Fields to keep; when set, every other field is dropped.",
+    )
+    .define(
+        RENAMES_CONFIG,
+        ConfigType.LIST,
+        [],
+        validator=_validate_renames,
+        importance=Importance.MEDIUM,
+        documentation="Renames as old:new pairs, for example foo:bar,abc:xyz.",
+    )
+    .define(
+        REPLACE_NULL_WITH_DEFAULT_CONFIG,
+        ConfigType.BOOLEAN,
+        True,
+        importance=Importance.MEDIUM,
+        documentation="Whether a null field that has a default value is read as its default "
+        "(true) or kept null (false).",
+    )
+)
+
+
+class ReplaceField(KeyOrValueTransformation[R]):
+    """Filter and rename the fields of a Struct (schema) or map (schemaless)."""
+
+    Key: ClassVar[type[ReplaceField[Any]]]
+    Value: ClassVar[type[ReplaceField[Any]]]
+
+    def __init__(self) -> None:
+        self._exclude: frozenset[str] = frozenset()
+        self._include: frozenset[str] = frozenset()
+        self._renames: dict[str, str] = {}
+        self._reverse: dict[str, str] = {}
+        self._replace_null_with_default = True
+        self._cache: SchemaCache[Schema] = SchemaCache()
+
+    def configure(self, configs: Mapping[str, Any]) -> None:
+        config = parse_config(CONFIG_DEF, configs)
+        self._exclude = frozenset(config.get_list(EXCLUDE_CONFIG))
+        self._include = frozenset(config.get_list(INCLUDE_CONFIG))
+        self._renames = parse_rename_mappings(config.get_list(RENAMES_CONFIG))
+        self._reverse = {new: old for old, new in self._renames.items()}
+        self._replace_null_with_default = config.get_boolean(REPLACE_NULL_WITH_DEFAULT_CONFIG)
+        self._cache = SchemaCache()
+
+    def config(self) -> ConfigDef:
+        return CONFIG_DEF
+
+    def _keep(self, name: str) -> bool:
+        return name not in self._exclude and (not self._include or name in self._include)
+
+    def apply(self, record: R) -> R | None:
+        value = self.operating_value(record)
+        if value is None:
+            return record
+        schema = self.operating_schema(record)
+        if schema is None:
+            original = require_map(value, _PURPOSE)
+            renames = self._renames
+            updated_map = {renames.get(k, k): v for k, v in original.items() if self._keep(k)}
+            return self.new_record(record, None, updated_map)
+        struct = require_struct(value, _PURPOSE)
+        updated_schema = self._cache.get(struct.schema)
+        if updated_schema is None:
+            updated_schema = self._updated_schema(struct.schema)
+            self._cache.put(struct.schema, updated_schema)
+        updated = Struct(updated_schema)
+        reverse = self._reverse
+        for field in updated_schema.fields:
+            source = reverse.get(field.name, field.name)
+            updated.put(
+                field,
+                struct.get(source)
+                if self._replace_null_with_default
+                else struct.get_without_default(source),
+            )
+        return self.new_record(record, updated_schema, updated)
+
+    def _updated_schema(self, schema: Schema) -> Schema:
+        if schema.type is not Type.STRUCT:
+            raise no_struct_fields()
+        builder = copy_schema_basics(schema, SchemaBuilder.struct())
+        for field in schema.fields:
+            if self._keep(field.name):
+                builder.field(self._renames.get(field.name, field.name), field.schema)
+        return builder.build()
+
+
+class ReplaceFieldKey(ReplaceField[R]):
+    """``ReplaceField$Key``."""
+
+    is_key = True
+
+
+class ReplaceFieldValue(ReplaceField[R]):
+    """``ReplaceField$Value``."""
+
+    is_key = False
+
+
+ReplaceField.Key = ReplaceFieldKey
+ReplaceField.Value = ReplaceFieldValue
