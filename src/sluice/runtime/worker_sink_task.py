@@ -194,6 +194,59 @@ class WorkerSinkTask(WorkerTask):
                 self._process(messages)
 
     def _process(self, messages: list[Any]) -> None:
+        if not self.chain and self.errant_reporter is None:
+            records = self._convert_fast(messages)
+            if records is not None:
+                self._deliver(records)
+                return
+        self._process_each(messages)
+
+    def _convert_fast(self, messages: list[Any]) -> list[SinkRecord] | None:
+        """Convert a whole batch at once: one topic, no errors, no headers, assigned partitions.
+
+        Returns None (having changed nothing) when the batch does not qualify or a conversion
+        fails, so that :meth:`_process_each` handles it message by message with error handling.
+        """
+        first = messages[0]
+        topic = first.topic()
+        assignment = self.assignment
+        for m in messages:
+            if (
+                m.error() is not None
+                or m.headers()
+                or m.topic() != topic
+                or TopicPartition(topic, m.partition()) not in assignment
+            ):
+                return None
+        try:
+            keys = self.key_converter.to_connect_batch(topic, [m.key() for m in messages])
+            values = self.value_converter.to_connect_batch(topic, [m.value() for m in messages])
+        except Exception:
+            return None
+        offsets = self.current_offsets
+        records: list[SinkRecord] = []
+        append = records.append
+        for m, k, v in zip(messages, keys, values, strict=True):
+            partition = m.partition()
+            offset = m.offset()
+            ts_type, ts = m.timestamp()
+            append(
+                SinkRecord(
+                    topic,
+                    partition,
+                    k.schema,
+                    k.value,
+                    v.schema,
+                    v.value,
+                    offset,
+                    ts if ts_type else None,
+                    _TS_TYPES[ts_type],
+                )
+            )
+            offsets[TopicPartition(topic, partition)] = offset + 1
+        return records
+
+    def _process_each(self, messages: list[Any]) -> None:
         records: list[SinkRecord] = []
         key_conv = self.key_converter.to_connect_data
         value_conv = self.value_converter.to_connect_data

@@ -181,6 +181,66 @@ class WorkerSourceTask(WorkerTask):
             batch.pending -= 1
 
     def _send(self, records: list[SourceRecord]) -> None:
+        if not (self.chain or self._wants_commit_record) and self._send_fast(records):
+            return
+        self._send_each(records)
+
+    def _send_fast(self, records: list[SourceRecord]) -> bool:
+        """Convert and produce a whole batch at once: one topic, no headers, no transforms.
+
+        Returns False (having sent nothing) when the batch does not qualify or a conversion
+        fails, so that :meth:`_send_each` handles it record by record with error handling.
+        """
+        topic = records[0].topic
+        for r in records:
+            if r.topic != topic or r._headers:
+                return False
+        try:
+            keys = self.key_converter.from_connect_batch(
+                topic, [r.key_schema for r in records], [r.key for r in records]
+            )
+            values = self.value_converter.from_connect_batch(
+                topic, [r.value_schema for r in records], [r.value for r in records]
+            )
+        except Exception:
+            return False
+        if topic not in self._topics:
+            self._new_topic(topic)
+        producer = self.producer
+        assert producer is not None
+        batch = SubmittedBatch()
+        ack = _Ack(batch, self._failures)
+        produce = producer.produce
+        latest: dict[int, tuple[int, Any, Any]] = {}
+        for i, (r, k, v) in enumerate(zip(records, keys, values, strict=True)):
+            p = r.source_partition
+            if p is not None:
+                latest[id(p)] = (i, p, r.source_offset)
+            part = r.kafka_partition
+            while True:
+                try:
+                    produce(
+                        topic,
+                        v,
+                        k,
+                        -1 if part is None else part,
+                        on_delivery=ack,
+                        timestamp=r.timestamp or 0,
+                    )
+                    break
+                except BufferError:
+                    producer.poll(0.05)  # librdkafka's queue is full: serve callbacks
+                    if self._failures:
+                        self._handle_failures()
+        connector = self.id.connector
+        for _, p, o in sorted(latest.values(), key=lambda e: e[0]):
+            batch.add_offset(connector, p, o)
+        batch.pending += len(records)
+        self.records_written += len(records)
+        self.submitted.submit(batch)
+        return True
+
+    def _send_each(self, records: list[SourceRecord]) -> None:
         producer = self.producer
         assert producer is not None
         batch = SubmittedBatch()

@@ -238,6 +238,8 @@ class FileStreamSourceTask(SourceTask):
         start = 0
         now = int(time.time() * 1000)
         has_cr = b"\r" in buf
+        if not has_cr:
+            return self._take_lf_lines(buf, now)
         while len(records) < limit:
             if has_cr:
                 m = _LINE_END.search(buf, start)
@@ -268,6 +270,61 @@ class FileStreamSourceTask(SourceTask):
                 )
             )
         self.buffer = buf[start:]
+        self.position = position
+        return records
+
+    def _take_lf_lines(self, buf: bytes, now: int) -> list[SourceRecord]:
+        """The common case (``\n`` endings only): split the buffer in one call."""
+        end = len(buf)
+        last_nl = buf.rfind(b"\n")
+        if last_nl < 0:
+            return []
+        parts = buf[: last_nl + 1].split(b"\n", self.batch_size)
+        if len(parts) > self.batch_size:
+            rest = parts.pop()  # more than a batch: keep the remainder for the next poll
+            consumed = last_nl + 1 - len(rest)
+        else:
+            parts.pop()  # the empty string after the final newline
+            consumed = last_nl + 1
+        topic = self.topic
+        partition = self.partition
+        schema = Schema.STRING_SCHEMA
+        position = self.position
+        records: list[SourceRecord] = []
+        append = records.append
+        if buf.isascii():
+            for line in parts:
+                position += len(line) + 1
+                append(
+                    SourceRecord(
+                        partition,
+                        {POSITION_FIELD: position} if partition else None,
+                        topic,
+                        None,
+                        None,
+                        None,
+                        schema,
+                        line.decode("ascii"),
+                        now,
+                    )
+                )
+        else:
+            for line in parts:
+                position += len(line) + 1
+                append(
+                    SourceRecord(
+                        partition,
+                        {POSITION_FIELD: position} if partition else None,
+                        topic,
+                        None,
+                        None,
+                        None,
+                        schema,
+                        line.decode("utf-8", "replace"),
+                        now,
+                    )
+                )
+        self.buffer = buf[consumed:end]
         self.position = position
         return records
 
