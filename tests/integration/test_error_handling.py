@@ -142,3 +142,68 @@ def test_source_topic_creation_groups(kafka_bootstrap: str, tmp_path: Path) -> N
     res = ConfigResource(ConfigResource.Type.TOPIC, compacted)
     configs = admin.describe_configs([res])[res].result(timeout=10)
     assert configs["retention.ms"].value == "123456789"
+
+
+def test_errant_record_reporter_routes_reported_records_to_dlq(
+    kafka_bootstrap: str, kafka_topic, tmp_path: Path
+) -> None:
+    topic, dlq = kafka_topic(), kafka_topic("dlq")
+    produce_values(kafka_bootstrap, topic, [str(i) for i in range(10)])
+    out = tmp_path / "even.txt"
+    plugins = Path(__file__).parent / "plugins"
+    worker = {"plugin.path": str(plugins)}
+    with EmbeddedWorker(kafka_bootstrap, tmp_path / "w", worker) as w:
+        w.create(
+            "odd-reporter",
+            {
+                "connector.class": "ReportOddSinkConnector",
+                "file": str(out),
+                "topics": topic,
+                "errors.tolerance": "all",
+                "errors.deadletterqueue.topic.name": dlq,
+                "errors.deadletterqueue.topic.replication.factor": "1",
+                "errors.deadletterqueue.context.headers.enable": "true",
+            },
+        )
+        w.wait_running("odd-reporter")
+        bad = consume_all(kafka_bootstrap, dlq, 5)
+        wait_for(lambda: len(_sink_lines(out)) == 5, 30)
+    assert [m.value() for m in bad] == [b"1", b"3", b"5", b"7", b"9"]
+    assert dict(bad[0].headers())["__connect.errors.stage"] == b"TASK_PUT"
+    assert dict(bad[0].headers())["__connect.errors.exception.message"] == b"odd value 1"
+    assert _sink_lines(out) == ["0", "2", "4", "6", "8"]
+
+
+def test_source_records_failing_transformation_go_to_dlq(
+    kafka_bootstrap: str, kafka_topic, tmp_path: Path
+) -> None:
+    topic, dlq = kafka_topic(), kafka_topic("dlq")
+    source = tmp_path / "in.txt"
+    source.write_text("plain\nalso plain\n")
+    with EmbeddedWorker(kafka_bootstrap, tmp_path / "w") as w:
+        w.create(
+            "src-dlq",
+            {
+                "connector.class": "FileStreamSource",
+                "file": str(source),
+                "topic": topic,
+                # ExtractField on a string value fails: every record is routed to the DLQ.
+                "transforms": "x",
+                "transforms.x.type": "org.apache.kafka.connect.transforms.ExtractField$Value",
+                "transforms.x.field": "id",
+                "errors.tolerance": "all",
+                "errors.deadletterqueue.topic.name": dlq,
+                "errors.deadletterqueue.topic.replication.factor": "1",
+                "errors.deadletterqueue.context.headers.enable": "true",
+            },
+        )
+        w.wait_running("src-dlq")
+        bad = consume_all(kafka_bootstrap, dlq, 2)
+        wait_for(lambda: w.herder.connector_offsets("src-dlq"), 30)
+        assert w.herder.connector_offsets("src-dlq")[0]["offset"] == {"position": 17}
+    first = json.loads(bad[0].value())
+    assert first["topic"] == topic and first["value"] == "plain"
+    assert first["source_offset"] == {"position": 6}
+    headers = dict(bad[0].headers())
+    assert headers["__connect.errors.stage"] == b"TRANSFORMATION"
+    assert headers["__connect.errors.connector.name"] == b"src-dlq"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka.admin import AdminClient
-from tests.fixtures.kafka import TopicFactory, consume_all, create_topic, produce_values
 
 from sluice.cli.local_kafka import BrokerStartError, LocalKafka, kafka_version
+from tests.fixtures.kafka import TopicFactory, consume_all, create_topic, produce_values
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,11 @@ from sluice.api import (
     ConfigDef,
     ConfigType,
     ConnectError,
+    DataError,
     Schema,
+    SinkConnector,
+    SinkRecord,
+    SinkTask,
     SourceConnector,
     SourceRecord,
     SourceTask,
@@ -54,6 +58,45 @@ class FailOnceSourceTask(SourceTask):
                 None, None, self.topic, None, None, None, Schema.STRING_SCHEMA, f"record-{self.n}"
             )
         ]
+
+    def stop(self) -> None:
+        return None
+
+
+class ReportOddSinkConnector(SinkConnector):
+    """A sink whose task hands every record with an odd value to the errant record reporter."""
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.props = dict(props)
+
+    def task_class(self) -> type[Task]:
+        return ReportOddSinkTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.props)]
+
+    def stop(self) -> None:
+        return None
+
+    def config(self) -> ConfigDef:
+        return ConfigDef().define("file", ConfigType.STRING)
+
+
+class ReportOddSinkTask(SinkTask):
+    def start(self, props: Mapping[str, str]) -> None:
+        self.out = Path(props["file"])
+        self.reporter = self.context.errant_record_reporter()
+
+    def put(self, records: list[SinkRecord]) -> None:
+        good = []
+        for r in records:
+            if int(r.value) % 2:
+                assert self.reporter is not None
+                self.reporter.report(r, DataError(f"odd value {r.value}")).result(30)
+            else:
+                good.append(r.value)
+        with open(self.out, "a") as f:
+            f.writelines(f"{v}\n" for v in good)
 
     def stop(self) -> None:
         return None
