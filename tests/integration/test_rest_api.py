@@ -77,20 +77,18 @@ def test_seed_document_curl_session(
     topic = kafka_topic("connect-test")
     source_file = tmp_path / "test.txt"
     source_file.write_text("foo\nbar\n")
-    body = {
-        "name": "local-file-source",
-        "config": {
-            "connector.class": "FileStreamSource",
-            "tasks.max": "1",
-            "file": str(source_file),
-            "topic": topic,
-        },
+    config = {
+        "connector.class": "FileStreamSource",
+        "tasks.max": "1",
+        "file": str(source_file),
+        "topic": topic,
     }
+    body = {"name": "local-file-source", "config": config}
     r = show(api.post("/connectors", json=body))
     assert r.status_code == 201
     assert r.headers["location"] == f"{api.base_url}connectors/local-file-source"
     assert r.json()["name"] == "local-file-source"
-    assert r.json()["config"] == {**body["config"], "name": "local-file-source"}
+    assert r.json()["config"] == {**config, "name": "local-file-source"}
     assert r.json()["type"] == "source"
 
     status = wait_state(api, "local-file-source", "RUNNING", ["RUNNING"])
@@ -352,3 +350,20 @@ def test_plugins_all_kinds(api: httpx.Client) -> None:
         "error_code": 404,
         "message": "Unknown plugin Nope.",
     }
+
+
+def test_connectors_given_at_startup_appear_in_the_api(
+    kafka_bootstrap: str, kafka_topic: Any, tmp_path: Path
+) -> None:
+    source_file = tmp_path / "in.txt"
+    source_file.write_text("x\n")
+    config = {
+        "connector.class": "FileStreamSource",
+        "file": str(source_file),
+        "topic": kafka_topic(),
+    }
+    worker = EmbeddedWorker(kafka_bootstrap, tmp_path / "w", connectors=[("from-cli", config)])
+    with worker as w, httpx.Client(base_url=w.rest_url, timeout=60) as api:
+        assert api.get("/connectors").json() == ["from-cli"]
+        assert api.get("/connectors/from-cli/config").json() == {**config, "name": "from-cli"}
+        wait_state(api, "from-cli", "RUNNING", ["RUNNING"])

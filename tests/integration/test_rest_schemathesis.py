@@ -28,7 +28,7 @@ from sluice.testing import EmbeddedWorker, wait_for
 
 pytestmark = pytest.mark.integration
 
-MAX_EXAMPLES = int(os.environ.get("SLUICE_SCHEMATHESIS_EXAMPLES", "8"))
+MAX_EXAMPLES = int(os.environ.get("SLUICE_SCHEMATHESIS_EXAMPLES", "20"))
 SEED = int(os.environ.get("SLUICE_SCHEMATHESIS_SEED", "20251124"))
 
 CHECKS = [
@@ -126,6 +126,8 @@ def _describe(stats: Statistic) -> str:
                 lines.append(f"{label}: {failure.title}: {failure.message}")
             if group.code_sample:
                 lines.append(f"    {group.code_sample}")
+            if group.response is not None:
+                lines.append(f"    -> {group.response.status_code} {group.response.text[:500]}")
     return "\n".join(lines)
 
 
@@ -159,10 +161,11 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(
         + ", ".join(f"{name} {t:.0f}s" for name, t in phases.items())
         + ")"
     )
-    print(summary)
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.write_line(summary)
+        reporter.write_line(summary)  # shown even when output is captured
+    else:
+        print(summary)
 
     assert operations == 28
     assert not errors, "\n".join(errors)

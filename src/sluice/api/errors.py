@@ -58,6 +58,17 @@ class AlreadyExistsError(ConnectError):
     """A connector created under a name that is taken."""
 
 
+def _java_text(value: object) -> str:
+    """A config value as Java's ``String.valueOf`` shows it in messages (``null``, ``[a, b]``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_java_text(v) for v in value) + "]"
+    return str(value)
+
+
 class ConfigError(ConnectError):
     """A configuration value that is missing or invalid.
 
@@ -74,7 +85,7 @@ class ConfigError(ConnectError):
     @classmethod
     def invalid(cls, key: str, value: object, reason: str | None = None) -> ConfigError:
         """Build the message Kafka's ``ConfigException(name, value, message)`` produces."""
-        shown = "null" if value is None else value  # Java renders a missing value as null
+        shown = _java_text(value)
         text = f"Invalid value {shown} for configuration {key}"
         if reason:
             text += f": {reason}"

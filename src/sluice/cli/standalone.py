@@ -15,6 +15,7 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,7 @@ def start_standalone(
     except (ConnectError, OSError) as e:
         raise StartupError(f"{worker_source}: offset.storage.file.filename: {e}") from e
 
-    def resolve(c: dict[str, str]) -> dict[str, str]:
+    def resolve(c: Mapping[str, str]) -> dict[str, str]:
         return transformer.transform(c).data
 
     listeners = config.get_list("listeners")
@@ -125,11 +126,18 @@ def start_standalone(
     cluster_id = _cluster_id(bootstrap, cluster_lookup_timeout)
     worker = Worker(_worker_id(listeners), config, registry, store, resolve)
     herder = StandaloneHerder(worker, cluster_id)
-    from sluice.rest.app import create_app
+    from sluice.rest.app import RestOptions, create_app
     from sluice.rest.server import RestServer
 
     rest = RestServer(
-        create_app(herder),
+        create_app(
+            herder,
+            options=RestOptions(
+                topic_tracking_enable=config.get_boolean("topic.tracking.enable"),
+                topic_tracking_allow_reset=config.get_boolean("topic.tracking.allow.reset"),
+                admin_enabled=config.get("admin.listeners") != [],
+            ),
+        ),
         listeners,
         advertised_host=config.get_string("rest.advertised.host.name"),
         advertised_port=config.get("rest.advertised.port"),

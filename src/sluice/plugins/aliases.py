@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["BUNDLED_CONNECTORS", "short_names"]
+__all__ = ["BUNDLED_CONNECTORS", "BUNDLED_TASKS", "short_names"]
 
 BUNDLED_CONNECTORS: Final[dict[str, str]] = {
     "org.apache.kafka.connect.file.FileStreamSourceConnector": (
@@ -21,6 +21,16 @@ BUNDLED_CONNECTORS: Final[dict[str, str]] = {
     ),
 }
 """Connector classes shipped with sluice, keyed by the Kafka/Confluent class name they stand for."""
+
+BUNDLED_TASKS: Final[dict[str, str]] = {
+    "org.apache.kafka.connect.file.FileStreamSourceTask": (
+        "sluice.connectors.file.source:FileStreamSourceTask"
+    ),
+    "org.apache.kafka.connect.file.FileStreamSinkTask": (
+        "sluice.connectors.file.sink:FileStreamSinkTask"
+    ),
+}
+"""Task classes, so ``task.class`` in task configs reads as in Kafka Connect and resolves back."""
 
 
 def short_names(fqcn: str) -> list[str]:

@@ -30,7 +30,7 @@ from sluice.api import (
     SourceConnector,
     Transformation,
 )
-from sluice.plugins.aliases import BUNDLED_CONNECTORS, short_names
+from sluice.plugins.aliases import BUNDLED_CONNECTORS, BUNDLED_TASKS, short_names
 
 __all__ = ["ENTRY_POINT_GROUP", "KINDS", "PluginDesc", "PluginError", "PluginRegistry"]
 
@@ -71,6 +71,7 @@ class PluginDesc:
 def _bundled_tables() -> dict[str, dict[str, str]]:
     tables: dict[str, dict[str, str]] = {
         "connector": dict(BUNDLED_CONNECTORS),
+        "task": dict(BUNDLED_TASKS),
         "converter": {},
         "header_converter": {},
         "transformation": {},
@@ -84,6 +85,7 @@ def _bundled_tables() -> dict[str, dict[str, str]]:
         ("sluice.transforms", "PREDICATE_ALIASES", "predicate"),
         ("sluice.runtime.config_providers", "CONFIG_PROVIDER_ALIASES", "config_provider"),
         ("sluice.connectors", "CONNECTOR_ALIASES", "connector"),
+        ("sluice.connectors", "TASK_ALIASES", "task"),
     ]
     for module_name, attr, table in optional:
         try:

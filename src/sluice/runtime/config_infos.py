@@ -81,6 +81,11 @@ _BASE_NAMES: Final = {
     "header_converter": "HeaderConverter",
 }
 
+_WORKER_CONVERTER_DEFAULTS: Final = {
+    "header.converter": "org.apache.kafka.connect.storage.SimpleHeaderConverter",
+}
+"""The worker's defaults, for a ``worker_config`` holding only what was set explicitly."""
+
 _CONVERTERS: Final = (
     # (connector key, plugin kind, human name, converter.type default)
     ("header.converter", "header_converter", "header converter", "header"),
@@ -311,14 +316,28 @@ class _EmbeddedRecommender(Recommender):
 
 
 class _PluginRecommender(Recommender):
-    """Recommends every installed plugin of one kind, as Kafka's class recommenders do."""
+    """Recommends every installed plugin of one kind, as Kafka's class recommenders do.
+
+    A class implementing both converter interfaces counts for both (Kafka's converters are also
+    header converters), whichever kind the registry filed it under.
+    """
 
     def __init__(self, registry: PluginRegistry, kind: str) -> None:
         self.registry = registry
         self.kind = kind
 
     def valid_values(self, name: str, parsed: Mapping[str, Any]) -> list[Any]:
-        return [d.name for d in self.registry.plugins([self.kind])]
+        if self.kind not in ("converter", "header_converter"):
+            return [d.name for d in self.registry.plugins([self.kind])]
+        base = KINDS[self.kind]
+        names = []
+        for d in self.registry.plugins(["converter", "header_converter"]):
+            try:
+                if issubclass(self.registry.load(d.name), base):
+                    names.append(d.name)
+            except PluginError:
+                continue
+        return sorted(names)
 
 
 # -- plugin classes named in a config ---------------------------------------------------------
@@ -842,7 +861,7 @@ def validate_connector_config(
         class_kinds[key] = kind
         if key in definition.keys:
             current = definition.keys[key]
-            default = worker.get(key, current.default)
+            default = worker.get(key, _WORKER_CONVERTER_DEFAULTS.get(key, current.default))
             definition.keys[key] = dataclasses.replace(
                 current,
                 default=default,

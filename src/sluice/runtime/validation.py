@@ -25,9 +25,13 @@ def validation_result(herder: _HasWorker, config: Mapping[str, str]) -> dict[str
     from sluice.runtime import config_infos
 
     worker = herder.worker
-    return config_infos.validate_connector_config(
-        worker.registry, config, worker_config=worker.config.originals()
+    result: dict[str, Any] = config_infos.validate_connector_config(
+        worker.registry,
+        config,
+        worker_config=worker.config.originals(),
+        config_transformer=worker.resolve,
     )
+    return result
 
 
 def collect_errors(result: Mapping[str, Any]) -> list[str]:
@@ -57,7 +61,8 @@ def plugin_config(herder: _HasWorker, plugin: str) -> list[dict[str, Any]]:
     from sluice.runtime import config_infos
 
     registry: PluginRegistry = herder.worker.registry
-    return config_infos.plugin_config(registry, plugin)
+    keys: list[dict[str, Any]] = config_infos.plugin_config(registry, plugin)
+    return keys
 
 
 def _render(config: Mapping[str, str]) -> str:

@@ -60,7 +60,7 @@ class Worker:
         config: WorkerConfig,
         registry: PluginRegistry,
         offset_store: OffsetBackingStore,
-        config_resolver: Callable[[dict[str, str]], dict[str, str]] | None = None,
+        config_resolver: Callable[[Mapping[str, str]], dict[str, str]] | None = None,
     ) -> None:
         self.worker_id = worker_id
         self.config = config
@@ -183,7 +183,7 @@ class Worker:
             out: list[dict[str, str]] = []
             for tc in raw:
                 task_config = dict(tc)
-                task_config["task.class"] = f"{task_class.__module__}.{task_class.__qualname__}"
+                task_config["task.class"] = self.registry.display_name(task_class)
                 if isinstance(wc.connector, SinkConnector):
                     for key in ("topics", "topics.regex"):
                         if config.get(key):

@@ -139,7 +139,8 @@ def test_double_nan() -> None:
 @pytest.mark.parametrize("raw", ["x", "", "inf", "nan", "1_0", "infinity", True])
 def test_bad_doubles(raw: Any) -> None:
     assert _error(ConfigType.DOUBLE, raw) == (
-        f"Invalid value {raw} for configuration k: Not a number of type DOUBLE"
+        f"Invalid value {str(raw).lower() if raw is True else raw} for configuration k: "
+        "Not a number of type DOUBLE"
     )
 
 

@@ -77,14 +77,14 @@ class FileStreamSinkConnector(SinkConnector):
         return sluice.__version__
 
     def start(self, props: Mapping[str, str]) -> None:
-        self._file = _config_def().parse(props)["file"]
+        _config_def().parse(props)
+        self._props = dict(props)
 
     def task_class(self) -> type[Task]:
         return FileStreamSinkTask
 
     def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        config = {"file": self._file} if self._file else {}
-        return [dict(config) for _ in range(max_tasks)]
+        return [dict(self._props) for _ in range(max_tasks)]
 
     def stop(self) -> None:
         return None

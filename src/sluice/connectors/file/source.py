@@ -83,13 +83,7 @@ class FileStreamSourceConnector(SourceConnector):
         return FileStreamSourceTask
 
     def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        config = {
-            "topic": self._props["topic"],
-            "batch.size": self._props.get("batch.size", "2000"),
-        }
-        if self._file:
-            config["file"] = self._file
-        return [config]
+        return [dict(self._props)]  # one task, configured like the connector (as Kafka's)
 
     def stop(self) -> None:
         return None

@@ -364,6 +364,9 @@ class StandaloneHerder(Herder):
                 self.status.put_connector(name, StateInfo(State.STOPPED, self.worker_id()))
                 return
             if previous is TargetState.STOPPED or name not in self.worker.connectors:
+                # Leaving STOPPED rebuilds the connector (it may have been restarted while
+                # stopped) and recomputes its tasks.
+                self.worker.stop_connector(name)
                 self._start_connector(name)
                 return
             self.worker.set_target_state(name, state)

@@ -70,7 +70,7 @@ def test_source_detects_truncation(tmp_path: Path) -> None:
 def test_source_connector_has_one_task_and_validates_offsets(tmp_path: Path) -> None:
     c = FileStreamSourceConnector()
     c.start({"file": "/x", "topic": "t"})
-    assert c.task_configs(5) == [{"topic": "t", "batch.size": "2000", "file": "/x"}]
+    assert c.task_configs(5) == [{"file": "/x", "topic": "t"}]
     assert c.alter_offsets({"file": "/x"}, [({"filename": "/x"}, {"position": 3})])
     with pytest.raises(ConnectError, match="non-negative"):
         c.alter_offsets({"file": "/x"}, [({"filename": "/x"}, {"position": -1})])

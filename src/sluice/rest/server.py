@@ -1,0 +1,234 @@
+"""Serves the REST app with uvicorn on a thread of its own, on Kafka Connect's ``listeners``.
+
+The sockets are bound before the app exists (:meth:`RestServer.bind`), because the worker id
+Kafka Connect reports is the advertised ``host:port`` of the REST server, and the herder needs it
+before the app can be built around the herder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import uvicorn
+
+from sluice.api import ConfigError
+
+__all__ = ["Listener", "RestServer", "parse_listener"]
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT: Final = 30.0
+STOP_TIMEOUT: Final = 30.0
+
+
+@dataclass(frozen=True)
+class Listener:
+    """One ``listeners`` entry: ``http://host:port``; an empty host means every interface."""
+
+    scheme: str
+    host: str
+    port: int
+
+
+def parse_listener(value: str) -> Listener:
+    """``HTTP://:8083``, ``http://127.0.0.1:0``... HTTPS is not supported yet."""
+    text = value.strip()
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"Invalid value {value} for configuration listeners: expected a URL such as "
+            "http://:8083",
+            "listeners",
+            value,
+        )
+    if scheme == "https":
+        raise ConfigError(
+            f"Invalid value {value} for configuration listeners: HTTPS listeners are not supported",
+            "listeners",
+            value,
+        )
+    host, _, port_text = parts.netloc.rpartition(":")
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError(
+            f"Invalid value {value} for configuration listeners: no port number",
+            "listeners",
+            value,
+        ) from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(
+            f"Invalid value {value} for configuration listeners: port out of range",
+            "listeners",
+            value,
+        )
+    return Listener(scheme, host.strip("[]"), port)
+
+
+class RestServer:
+    """Binds the listeners, then serves an ASGI app until :meth:`stop`.
+
+    ``advertised_host``/``advertised_port`` are Kafka's ``rest.advertised.host.name`` and
+    ``rest.advertised.port``; by default the first listener's bound address is advertised.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        listeners: Sequence[str],
+        advertised_host: str | None = None,
+        advertised_port: int | None = None,
+    ) -> None:
+        if not listeners:
+            raise ConfigError("No REST listeners are configured", "listeners", "")
+        self.app = app
+        self.listeners = [parse_listener(value) for value in listeners]
+        self.advertised_host = advertised_host
+        self.advertised_port = advertised_port
+        self._sockets: list[socket.socket] = []
+        self._bound: list[tuple[str, int]] = []
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+
+    # -- binding ------------------------------------------------------------------------------
+    def bind(self) -> None:
+        """Bind every listener now (idempotent), so :attr:`url` is known before serving."""
+        if self._bound:
+            return
+        try:
+            for listener in self.listeners:
+                self._sockets.append(self._bind(listener))
+        except OSError:
+            self._close_sockets()
+            raise
+        self._bound = [sock.getsockname()[:2] for sock in self._sockets]
+
+    @staticmethod
+    def _bind(listener: Listener) -> socket.socket:
+        host = listener.host or "0.0.0.0"
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, listener.port))
+            sock.listen(128)
+            sock.set_inheritable(True)
+        except OSError as e:
+            sock.close()
+            raise OSError(
+                e.errno, f"Cannot bind REST listener {host}:{listener.port}: {e.strerror}"
+            ) from e
+        return sock
+
+    def _close_sockets(self) -> None:
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+        self._sockets = []
+
+    @property
+    def bound_addresses(self) -> list[tuple[str, int]]:
+        """``(host, port)`` of each listener; binds them if that has not happened yet."""
+        self.bind()
+        return list(self._bound)
+
+    @property
+    def advertised_address(self) -> tuple[str, int]:
+        """The ``(host, port)`` others reach this worker at; its ``host:port`` is the worker id."""
+        host, port = self.bound_addresses[0]
+        if self.listeners[0].host:
+            host = self.listeners[0].host
+        elif host in ("0.0.0.0", "::"):
+            host = _local_address()
+        return (
+            self.advertised_host or host,
+            self.advertised_port if self.advertised_port is not None else port,
+        )
+
+    @property
+    def worker_id(self) -> str:
+        host, port = self.advertised_address
+        return f"{host}:{port}"
+
+    @property
+    def url(self) -> str:
+        """The advertised base URL, with a trailing slash: ``http://127.0.0.1:8083/``."""
+        host, port = self.advertised_address
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{self.listeners[0].scheme}://{host}:{port}/"
+
+    # -- serving ------------------------------------------------------------------------------
+    def start(self, app: Any = None) -> None:
+        """Serve ``app`` (or the one given at construction) and return once requests are served."""
+        if app is not None:
+            self.app = app
+        if self.app is None:
+            raise RuntimeError("RestServer.start needs an ASGI app")
+        if self._thread is not None:
+            raise RuntimeError("RestServer already started")
+        if self._bound and not self._sockets:
+            raise RuntimeError("A stopped RestServer cannot be started again")
+        self.bind()
+        config = uvicorn.Config(
+            self.app,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+        self._thread = threading.Thread(target=self._run, args=(server,), name="rest-server")
+        self._thread.daemon = True
+        self._thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not server.started:
+            if self._failure is not None or not self._thread.is_alive():
+                raise RuntimeError(f"REST server failed to start: {self._failure}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"REST server did not start within {START_TIMEOUT:.0f}s")
+            time.sleep(0.01)
+        log.info("REST server listening at %s (worker id %s)", self.url, self.worker_id)
+
+    def _run(self, server: uvicorn.Server) -> None:
+        try:
+            asyncio.run(server.serve(sockets=list(self._sockets)))
+        except BaseException as e:  # reported to start() or logged; never kills the process
+            self._failure = e
+            log.error("REST server stopped with an error", exc_info=e)
+
+    def stop(self) -> None:
+        """Stop serving and release the sockets; in-flight requests get a few seconds."""
+        server, thread = self._server, self._thread
+        if server is not None:
+            server.should_exit = True
+        if thread is not None:
+            thread.join(STOP_TIMEOUT)
+            if thread.is_alive():
+                log.warning("REST server thread did not stop within %.0fs", STOP_TIMEOUT)
+        self._server = None
+        self._thread = None
+        self._close_sockets()
+
+
+def _local_address() -> str:
+    """This host's address, for a listener bound to every interface."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("192.0.2.1", 9))  # no packet is sent; this only picks a route
+            address: str = s.getsockname()[0]
+            return address
+    except OSError:
+        return socket.gethostname()
