@@ -47,21 +47,34 @@ class Converter(Versioned, abc.ABC):
         """Deserialize bytes read from Kafka."""
 
     def from_connect_batch(
-        self, topic: str, schemas: Sequence[Schema | None], values: Sequence[Any]
+        self,
+        topic: str,
+        schemas: Sequence[Schema | None],
+        values: Sequence[Any],
+        headers: Sequence[Headers | None] | None = None,
     ) -> list[bytes | None]:
-        """Serialize many values for one topic at once (records without headers).
+        """Serialize many values for one topic at once.
 
         The runtime uses this on whole poll batches; converters override it when a batch can be
         done faster than value by value. The result must equal per-value ``from_connect_data``;
         if it raises, the runtime redoes the batch value by value to find the bad record.
         """
         convert = self.from_connect_data
-        return [convert(topic, s, v) for s, v in zip(schemas, values, strict=True)]
+        if headers is None:
+            return [convert(topic, s, v) for s, v in zip(schemas, values, strict=True)]
+        return [convert(topic, s, v, h) for s, v, h in zip(schemas, values, headers, strict=True)]
 
-    def to_connect_batch(self, topic: str, values: Sequence[bytes | None]) -> list[SchemaAndValue]:
-        """Deserialize many values of one topic (records without headers); see above."""
+    def to_connect_batch(
+        self,
+        topic: str,
+        values: Sequence[bytes | None],
+        headers: Sequence[Headers | None] | None = None,
+    ) -> list[SchemaAndValue]:
+        """Deserialize many values of one topic at once; see :meth:`from_connect_batch`."""
         convert = self.to_connect_data
-        return [convert(topic, v) for v in values]
+        if headers is None:
+            return [convert(topic, v) for v in values]
+        return [convert(topic, v, h) for v, h in zip(values, headers, strict=True)]
 
     def config(self) -> ConfigDef:
         return ConfigDef()

@@ -9,6 +9,15 @@ from sluice.api.schema import Field, Schema, Type, validate_value
 
 __all__ = ["Struct"]
 
+_PLAIN_TYPES: dict[Type, type] = {
+    Type.STRING: str,
+    Type.BOOLEAN: bool,
+    Type.FLOAT64: float,
+    Type.FLOAT32: float,
+    Type.BYTES: bytes,
+}
+"""Types whose values need no check beyond their Python class (ints need range checks)."""
+
 
 class Struct:
     """A record value whose fields follow a ``STRUCT`` schema.
@@ -41,8 +50,24 @@ class Struct:
 
     def put(self, field: str | Field, value: Any) -> Struct:
         """Set a field (by name or :class:`Field`), validating the value; returns ``self``."""
-        f = self._lookup(field)
-        validate_value(f.schema, value, f.name)
+        if type(field) is str:
+            f = self.schema._fields_by_name.get(field) or self._lookup(field)
+        elif (
+            type(field) is Field
+            and field.index < len(self.schema.fields)
+            and self.schema.fields[field.index] is field
+        ):
+            f = field
+        else:
+            f = self._lookup(field)
+        fs = f.schema
+        # Fast path for the common cases: a null in an optional field, or a plain value of
+        # exactly the right Python type (no logical type); anything else is fully validated.
+        if not (
+            (value is None and fs.optional)
+            or (fs.name is None and type(value) is _PLAIN_TYPES.get(fs.type))
+        ):
+            validate_value(fs, value, f.name)
         self._values[f.index] = value
         return self
 

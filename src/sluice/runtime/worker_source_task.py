@@ -19,6 +19,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from sluice.api import (
     Converter,
     HeaderConverter,
+    Headers,
     RecordMetadata,
     RetriableError,
     SourceRecord,
@@ -35,6 +36,8 @@ from sluice.storage.offset_codec import encode_value
 from sluice.storage.offsets import OffsetBackingStore
 
 __all__ = ["WorkerSourceTask"]
+
+_MISSING: Any = object()
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +110,7 @@ class WorkerSourceTask(WorkerTask):
         self._failures: list[tuple[SubmittedBatch, Any]] = []
         self._topics: set[str] = set()
         self._wants_commit_record = type(task).commit_record is not SourceTask.commit_record
+        self._header_cache: dict[Any, Any] = {}
         self._next_commit = 0.0
         self._started_task = False
         self.records_polled = 0
@@ -192,15 +196,27 @@ class WorkerSourceTask(WorkerTask):
         fails, so that :meth:`_send_each` handles it record by record with error handling.
         """
         topic = records[0].topic
+        with_headers = False
         for r in records:
-            if r.topic != topic or r._headers:
+            if r.topic != topic:
                 return False
+            if r._headers:
+                with_headers = True
+        record_headers = [r._headers for r in records] if with_headers else None
         try:
             keys = self.key_converter.from_connect_batch(
-                topic, [r.key_schema for r in records], [r.key for r in records]
+                topic, [r.key_schema for r in records], [r.key for r in records], record_headers
             )
             values = self.value_converter.from_connect_batch(
-                topic, [r.value_schema for r in records], [r.value for r in records]
+                topic,
+                [r.value_schema for r in records],
+                [r.value for r in records],
+                record_headers,
+            )
+            kafka_headers = (
+                [self._headers_cached(topic, h) for h in record_headers]
+                if record_headers is not None
+                else None
             )
         except Exception:
             return False
@@ -226,6 +242,7 @@ class WorkerSourceTask(WorkerTask):
                         -1 if part is None else part,
                         on_delivery=ack,
                         timestamp=r.timestamp or 0,
+                        headers=kafka_headers[i] if kafka_headers is not None else None,
                     )
                     break
                 except BufferError:
@@ -239,6 +256,35 @@ class WorkerSourceTask(WorkerTask):
         self.records_written += len(records)
         self.submitted.submit(batch)
         return True
+
+    def _headers_cached(
+        self, topic: str, headers: Headers | None
+    ) -> list[tuple[str, str | bytes | None]] | None:
+        """Convert headers, reusing the bytes of (key, schema, value) seen before.
+
+        Connectors often repeat the same headers on every record of a file or table; caching
+        their conversion saves most of the per-header cost. Unhashable values are converted
+        each time.
+        """
+        if not headers:
+            return None
+        cache = self._header_cache
+        conv = self.header_converter
+        out: list[tuple[str, str | bytes | None]] = []
+        for h in headers:
+            try:
+                ck: Any = (topic, h.key, h.schema, h.value)
+                data = cache.get(ck, _MISSING)
+            except TypeError:
+                ck, data = None, _MISSING
+            if data is _MISSING:
+                data = conv.from_connect_header(topic, h.key, h.schema, h.value)
+                if ck is not None:
+                    if len(cache) >= 4096:
+                        cache.clear()
+                    cache[ck] = data
+            out.append((h.key, data))
+        return out
 
     def _send_each(self, records: list[SourceRecord]) -> None:
         producer = self.producer
