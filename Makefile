@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: quickstart test lint unit venv jars bench clean kafka-start kafka-stop
+.PHONY: quickstart test lint unit venv jars databases bench clean kafka-start kafka-stop
 
 venv: $(STAMP)
 
@@ -33,7 +33,11 @@ lint: venv
 unit: venv
 	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
 
-test: venv jars lint
+# PostgreSQL and MariaDB from Debian's packages, for the JDBC tests (idempotent).
+databases:
+	bash scripts/databases.sh
+
+test: venv jars databases lint
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 bench: venv jars

@@ -169,7 +169,7 @@ def test_sink_copy_insert_auto_create_and_evolve(
     topic = kafka_topic("pg-sink-events")
     v1 = struct_schema("event", ("id", "int64", False), ("name", "string", True))
     v2 = struct_schema(
-        "event", ("id", "int64", False), ("name", "string", True), ("score", "float64", True)
+        "event", ("id", "int64", False), ("name", "string", True), ("score", "double", True)
     )
     when = {
         "type": "int64",
@@ -229,9 +229,7 @@ def test_sink_upsert_by_record_key_with_deletes(
     db.execute("CREATE TABLE accounts (id INT PRIMARY KEY, owner TEXT NOT NULL, balance NUMERIC)")
     topic = kafka_topic("pg-accounts")
     key_schema = {"type": "int32", "optional": False}
-    value_schema = struct_schema(
-        "account", ("owner", "string", False), ("balance", "float64", True)
-    )
+    value_schema = struct_schema("account", ("owner", "string", False), ("balance", "double", True))
     keys, values = [], []
     expected: dict[int, tuple[str, float]] = {}
     for round_ in range(3):

@@ -1,1 +1,14 @@
-"""Connectors bundled with sluice; each subpackage uses only :mod:`sluice.api`."""
+"""Connectors bundled with sluice; each subpackage uses only :mod:`sluice.api`.
+
+``CONNECTOR_ALIASES`` gathers the class names each subpackage answers to (Confluent's and
+jcustenborder's), for the plugin registry. Reading it does not import any database driver.
+"""
+
+from typing import Final
+
+from sluice.connectors.jdbc import ALIASES as _JDBC
+from sluice.connectors.spooldir import ALIASES as _SPOOLDIR
+
+__all__ = ["CONNECTOR_ALIASES"]
+
+CONNECTOR_ALIASES: Final[dict[str, str]] = {**_JDBC, **_SPOOLDIR}

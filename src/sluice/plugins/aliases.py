@@ -12,30 +12,12 @@ from typing import Final
 
 __all__ = ["BUNDLED_CONNECTORS", "BUNDLED_TASKS", "short_names"]
 
-_SPOOLDIR: Final = "com.github.jcustenborder.kafka.connect.spooldir."
-
 BUNDLED_CONNECTORS: Final[dict[str, str]] = {
     "org.apache.kafka.connect.file.FileStreamSourceConnector": (
         "sluice.connectors.file.source:FileStreamSourceConnector"
     ),
     "org.apache.kafka.connect.file.FileStreamSinkConnector": (
         "sluice.connectors.file.sink:FileStreamSinkConnector"
-    ),
-    **{
-        _SPOOLDIR + name: f"sluice.connectors.spooldir.{module}:{name}"
-        for module, name in (
-            ("csv_source", "SpoolDirCsvSourceConnector"),
-            ("json_source", "SpoolDirJsonSourceConnector"),
-            ("json_source", "SpoolDirSchemaLessJsonSourceConnector"),
-            ("line_delimited", "SpoolDirLineDelimitedSourceConnector"),
-            ("binary_file", "SpoolDirBinaryFileSourceConnector"),
-        )
-    },
-    "io.confluent.connect.jdbc.JdbcSourceConnector": (
-        "sluice.connectors.jdbc.source_connector:JdbcSourceConnector"
-    ),
-    "io.confluent.connect.jdbc.JdbcSinkConnector": (
-        "sluice.connectors.jdbc.sink_connector:JdbcSinkConnector"
     ),
 }
 """Connector classes shipped with sluice, keyed by the Kafka/Confluent class name they stand for."""

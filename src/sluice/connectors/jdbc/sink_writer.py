@@ -1,0 +1,300 @@
+"""Writing a batch of sink records in one transaction, the fastest way the database allows.
+
+A batch is planned record by record (table, columns, operation), tables are created or widened
+first, then every row is written in a single transaction: PostgreSQL inserts through ``COPY`` and
+upserts through ``COPY`` into a staging table plus one ``INSERT ... ON CONFLICT``; MySQL/MariaDB
+and SQLite through multi-row statements. In keyed modes (upsert/update, deletes) the batch is
+reduced to the last operation per key first: the same end state, fewer rows, and no statement
+touching one row twice.
+
+Failures: an error that may pass (lost connection, deadlock) is raised as
+:class:`TransientWriteError` for the task to retry; any other error splits the batch in halves
+until the records that cannot be written are isolated, and those go to the errant record
+reporter (dead-letter queue) when one is configured, or fail the task when not.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sluice.api import ConnectError, DataError, ErrantRecordReporter, RetriableError, SinkRecord
+from sluice.connectors.jdbc.connection import Database
+from sluice.connectors.jdbc.identifiers import TableId
+from sluice.connectors.jdbc.sink_config import InsertMode, SinkSettings
+from sluice.connectors.jdbc.sink_fields import RecordPlan, compile_extractor, plan_record
+from sluice.connectors.jdbc.sink_values import binder_for
+from sluice.connectors.jdbc.table_manager import TableManager
+
+__all__ = ["SinkWriter", "TransientWriteError"]
+
+log = logging.getLogger(__name__)
+
+INSERT, UPSERT, UPDATE, DELETE = "insert", "upsert", "update", "delete"
+
+
+class TransientWriteError(RetriableError):
+    """The write failed in a way that may pass; nothing of the batch was committed."""
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """One record ready to write: its operation, table, column names and parameter row."""
+
+    record: SinkRecord
+    op: str
+    table: TableId
+    keys: tuple[str, ...]
+    others: tuple[str, ...]
+    row: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class _Preparer:
+    """How records of one shape (topic, key and value schemas) become parameter rows."""
+
+    op: str
+    table: TableId
+    keys: tuple[str, ...]
+    others: tuple[str, ...]
+    extract: Callable[[SinkRecord], tuple[Any, ...]]
+
+
+class SinkWriter:
+    """Plans, prepares and writes batches; owns the task's database connection."""
+
+    def __init__(
+        self, db: Database, settings: SinkSettings, reporter: ErrantRecordReporter | None
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.reporter = reporter
+        self.tables = TableManager(db, settings)
+        self._raw: Any = None
+        self._preparers: dict[tuple[Any, ...], _Preparer] = {}
+        self._tables: dict[str, TableId] = {}
+        self.rows_written = 0
+
+    # -- public -------------------------------------------------------------------------------
+    def write(self, records: list[SinkRecord]) -> None:
+        """Write ``records`` (or report those that cannot be written); raises
+        :class:`TransientWriteError` when the batch should be tried again as a whole."""
+        prepared: list[_Prepared] = []
+        for record in records:
+            try:
+                item = self._prepare(record)
+            except TransientWriteError:
+                raise
+            except Exception as e:
+                if self._is_transient(e):
+                    self._reset()
+                    raise TransientWriteError(f"Preparing the write failed: {_short(e)}") from e
+                self._reject(record, e)
+                continue
+            if item is not None:
+                prepared.append(item)
+        if prepared:
+            self._commit_bisecting(prepared)
+
+    def close(self) -> None:
+        self._reset(invalidate=False)
+
+    # -- preparing ----------------------------------------------------------------------------
+    def _table_for(self, topic: str) -> TableId:
+        table = self._tables.get(topic)
+        if table is None:
+            name = self.settings.table_name_format.replace("${topic}", topic)
+            table = self._tables[topic] = self.db.dialect.parse_table(name)
+        return table
+
+    def _prepare(self, record: SinkRecord) -> _Prepared | None:
+        value = record.value
+        vschema = record.value_schema
+        kschema = record.key_schema
+        shape: Any = vschema
+        if vschema is None and isinstance(value, dict):
+            shape = tuple(value)
+        key_shape: Any = kschema
+        if kschema is None:
+            key = record.key
+            key_shape = tuple(key) if isinstance(key, dict) else type(key)
+        cache_key = (record.topic, key_shape, shape, value is None)
+        preparer = self._preparers.get(cache_key)
+        if preparer is None:
+            preparer = self._compile(record)
+            if len(self._preparers) > 1000:
+                self._preparers.clear()
+            self._preparers[cache_key] = preparer
+        return _Prepared(
+            record,
+            preparer.op,
+            preparer.table,
+            preparer.keys,
+            preparer.others,
+            preparer.extract(record),
+        )
+
+    def _compile(self, record: SinkRecord) -> _Preparer:
+        """Plan, table and binders for records shaped like ``record``, decided once."""
+        s = self.settings
+        tombstone = record.value is None
+        if tombstone and not s.delete_enabled:
+            raise DataError(
+                f"Record (topic='{record.topic}',partition={record.kafka_partition},"
+                f"offset={record.kafka_offset}) has a null value, and delete.enabled=false: "
+                "tombstones need delete.enabled=true with pk.mode=record_key"
+            )
+        table = self._table_for(record.topic)
+        plan = plan_record(record, s, table.fqn())
+        if tombstone:
+            plan = RecordPlan(plan.keys, ())
+        target = self.tables.ensure(table, plan)
+        names = target.names
+        keys, others = tuple(names[: len(plan.keys)]), tuple(names[len(plan.keys) :])
+        if tombstone:
+            op = DELETE
+        elif s.insert_mode is InsertMode.UPSERT:
+            op = UPSERT
+        elif s.insert_mode is InsertMode.UPDATE:
+            op = UPDATE
+        else:
+            op = INSERT
+        if op != INSERT and not keys:
+            raise DataError(
+                f"Write to table '{table.fqn()}' in {op.upper()} mode requires key field names "
+                "to be known, check the primary key configuration"
+            )
+        binders = [
+            binder_for(None if spec.inferred else spec.schema, column, self.db.dialect, s.zone)
+            for spec, column in zip(plan.fields, target.columns, strict=True)
+        ]
+        extract = compile_extractor(plan, binders, record.key_schema, record.value_schema)
+        return _Preparer(op, table, keys, others, extract)
+
+    # -- committing ---------------------------------------------------------------------------
+    def _commit_bisecting(self, items: list[_Prepared]) -> None:
+        try:
+            self._commit(items)
+        except TransientWriteError:
+            raise
+        except Exception as e:
+            if self._is_transient(e):
+                raise TransientWriteError(f"Write failed: {_short(e)}") from e
+            if self.db.dialect.is_missing_table(e):
+                self.tables.invalidate()
+                self._preparers.clear()
+            if len(items) == 1:
+                self._reject(items[0].record, e)
+                return
+            log.warning(
+                "Write of %d records failed (%s); splitting the batch to isolate bad records",
+                len(items),
+                _short(e),
+            )
+            middle = len(items) // 2
+            self._commit_bisecting(items[:middle])
+            self._commit_bisecting(items[middle:])
+
+    def _commit(self, items: list[_Prepared]) -> None:
+        if self._raw is None:
+            self._raw = self.db.raw_connection()
+        conn = self._raw.dbapi_connection
+        try:
+            for group in _groups(items, self.settings.insert_mode):
+                self._execute(conn, group)
+            self._raw.commit()
+        except BaseException:
+            self._reset()
+            raise
+        self.rows_written += len(items)
+
+    def _execute(self, conn: Any, group: list[_Prepared]) -> None:
+        first = group[0]
+        dialect = self.db.dialect
+        rows = [p.row for p in group]
+        if first.op == DELETE:
+            dialect.write_deletes(conn, first.table, first.keys, rows)
+        elif first.op == UPSERT:
+            dialect.write_upserts(conn, first.table, first.keys, first.others, rows)
+        elif first.op == UPDATE:
+            dialect.write_updates(conn, first.table, first.keys, first.others, rows)
+        else:
+            dialect.write_inserts(conn, first.table, [*first.keys, *first.others], rows)
+
+    def _reset(self, invalidate: bool = True) -> None:
+        raw, self._raw = self._raw, None
+        if raw is None:
+            return
+        try:
+            if invalidate:
+                raw.invalidate()
+            else:
+                raw.rollback()
+                raw.close()
+        except Exception as e:
+            log.debug("Releasing the sink connection failed: %s", e)
+
+    def _is_transient(self, error: BaseException) -> bool:
+        seen: BaseException | None = error
+        while seen is not None:
+            if self.db.dialect.is_transient(seen):
+                return True
+            seen = seen.__cause__
+        return False
+
+    def _reject(self, record: SinkRecord, error: BaseException) -> None:
+        if self.reporter is None:
+            raise ConnectError(
+                f"Record (topic='{record.topic}',partition={record.kafka_partition},"
+                f"offset={record.kafka_offset}) cannot be written: {_short(error)}"
+            ) from error
+        log.warning(
+            "Sending record %s-%s@%s to the error handler: %s",
+            record.topic,
+            record.kafka_partition,
+            record.kafka_offset,
+            _short(error),
+        )
+        self.reporter.report(record, error)
+
+
+def _groups(items: list[_Prepared], mode: InsertMode) -> list[list[_Prepared]]:
+    """Statements to run, in order: same table, columns and operation per group."""
+    keyed = mode is not InsertMode.INSERT
+    if keyed or any(p.op == DELETE for p in items):
+        if keyed:
+            # Last operation per key wins: same end state, and no statement hits a row twice.
+            latest: dict[tuple[Any, ...], _Prepared] = {}
+            for p in items:
+                key = (p.table, p.row[: len(p.keys)])
+                latest.pop(key, None)
+                latest[key] = p
+            items = list(latest.values())
+            out: dict[tuple[Any, ...], list[_Prepared]] = {}
+            for p in items:
+                out.setdefault((p.table, p.op, p.keys, p.others), []).append(p)
+            # Deletes first: keys are unique after the reduction, so order between keys is free.
+            return sorted(out.values(), key=lambda g: g[0].op != DELETE)
+        # Plain inserts mixed with deletes: keep their order, run by run.
+        runs: list[list[_Prepared]] = []
+        for p in items:
+            if runs and _same(runs[-1][0], p):
+                runs[-1].append(p)
+            else:
+                runs.append([p])
+        return runs
+    grouped: dict[tuple[Any, ...], list[_Prepared]] = {}
+    for p in items:
+        grouped.setdefault((p.table, p.keys, p.others), []).append(p)
+    return list(grouped.values())
+
+
+def _same(a: _Prepared, b: _Prepared) -> bool:
+    return a.op == b.op and a.table == b.table and a.keys == b.keys and a.others == b.others
+
+
+def _short(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
