@@ -9,29 +9,27 @@ from __future__ import annotations
 
 import collections
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
-
-from confluent_kafka import Consumer, TopicPartition
 
 from sluice.storage.offsets import FileOffsetBackingStore
 from sluice.testing import wait_for
 from tests.fixtures.kafka import consume_all, produce_values
+from tests.fixtures.worker_process import (
+    group_committed,
+    high_watermark,
+    kill9,
+    start_worker,
+    stop_worker,
+    worker_log,
+    write_props,
+)
 
 LINE = "line {:09d} ....................\n"  # fixed width: position / width = lines committed
 WIDTH = len(LINE.format(0).encode())
 
 
-def _write_props(path: Path, props: dict[str, str]) -> Path:
-    path.write_text("".join(f"{k}={v}\n" for k, v in props.items()), encoding="latin-1")
-    return path
-
-
 def _worker_props(tmp: Path, bootstrap: str) -> Path:
-    return _write_props(
+    return write_props(
         tmp / "worker.properties",
         {
             "bootstrap.servers": bootstrap,
@@ -42,36 +40,6 @@ def _worker_props(tmp: Path, bootstrap: str) -> Path:
             "listeners": "http://127.0.0.1:0",
         },
     )
-
-
-def _start(tmp: Path, *files: Path) -> subprocess.Popen[bytes]:
-    with open(tmp / "worker.log", "ab") as log:  # the child keeps its own descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", "sluice.cli.main", "standalone", *map(str, files)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def _kill9(proc: subprocess.Popen[bytes]) -> None:
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(30)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(60) == 0
-
-
-def _high_watermark(bootstrap: str, topic: str) -> int:
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "watermarks"})
-    try:
-        return int(c.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1])
-    except Exception:
-        return 0
-    finally:
-        c.close()
 
 
 def _committed_position(tmp: Path, connector: str, file: Path) -> int:
@@ -89,7 +57,7 @@ def test_source_kill9_mid_file(kafka_bootstrap: str, kafka_topic, tmp_path: Path
     with open(source, "w", encoding="utf-8") as f:
         f.writelines(LINE.format(i) for i in range(total))
     worker = _worker_props(tmp_path, kafka_bootstrap)
-    conn = _write_props(
+    conn = write_props(
         tmp_path / "source.properties",
         {
             "name": "big-source",
@@ -98,31 +66,31 @@ def test_source_kill9_mid_file(kafka_bootstrap: str, kafka_topic, tmp_path: Path
             "topic": topic,
         },
     )
-    proc = _start(tmp_path, worker, conn)
+    proc = start_worker(tmp_path, worker, conn)
     try:
         wait_for(
-            lambda: _high_watermark(kafka_bootstrap, topic) > total // 4,
+            lambda: high_watermark(kafka_bootstrap, topic) > total // 4,
             120,
-            message=lambda: (tmp_path / "worker.log").read_text()[-3000:],
+            message=lambda: worker_log(tmp_path),
         )
         wait_for(lambda: _committed_position(tmp_path, "big-source", source) > 0, 30)
     finally:
-        _kill9(proc)
+        kill9(proc)
     committed_lines = _committed_position(tmp_path, "big-source", source) // WIDTH
-    sent_before_kill = _high_watermark(kafka_bootstrap, topic)
+    sent_before_kill = high_watermark(kafka_bootstrap, topic)
     assert 0 < committed_lines < total, "the kill must land mid-file"
     assert committed_lines <= sent_before_kill
 
-    proc = _start(tmp_path, worker, conn)
+    proc = start_worker(tmp_path, worker, conn)
     try:
         wait_for(
             lambda: _committed_position(tmp_path, "big-source", source) == total * WIDTH,
             180,
-            message=lambda: (tmp_path / "worker.log").read_text()[-3000:],
+            message=lambda: worker_log(tmp_path),
         )
     finally:
-        _stop(proc)
-    delivered = _high_watermark(kafka_bootstrap, topic)
+        stop_worker(proc)
+    delivered = high_watermark(kafka_bootstrap, topic)
     counts = collections.Counter(
         int(m.value()[5:14]) for m in consume_all(kafka_bootstrap, topic, delivered, timeout=120)
     )
@@ -131,15 +99,6 @@ def test_source_kill9_mid_file(kafka_bootstrap: str, kafka_topic, tmp_path: Path
     assert all(i >= committed_lines for i in duplicated), "committed lines are never re-sent"
     assert len(duplicated) <= sent_before_kill - committed_lines
     assert all(n <= 2 for n in counts.values())
-
-
-def _group_committed(bootstrap: str, group: str, topic: str) -> int:
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
-    try:
-        tp = c.committed([TopicPartition(topic, 0)], timeout=10)[0]
-        return max(tp.offset, 0)
-    finally:
-        c.close()
 
 
 def _file_lines(path: Path) -> list[bytes]:
@@ -152,7 +111,7 @@ def test_sink_kill9_mid_topic(kafka_bootstrap: str, kafka_topic, tmp_path: Path)
     produce_values(kafka_bootstrap, topic, [f"value-{i:09d}" for i in range(total)], timeout=120)
     out = tmp_path / "out.txt"
     worker = _worker_props(tmp_path, kafka_bootstrap)
-    conn = _write_props(
+    conn = write_props(
         tmp_path / "sink.properties",
         {
             "name": "big-sink",
@@ -162,26 +121,26 @@ def test_sink_kill9_mid_topic(kafka_bootstrap: str, kafka_topic, tmp_path: Path)
             "consumer.override.max.poll.records": "2000",
         },
     )
-    proc = _start(tmp_path, worker, conn)
+    proc = start_worker(tmp_path, worker, conn)
     try:
         wait_for(
-            lambda: _group_committed(kafka_bootstrap, "connect-big-sink", topic) > total // 5,
+            lambda: group_committed(kafka_bootstrap, "connect-big-sink", topic) > total // 5,
             120,
-            message=lambda: (tmp_path / "worker.log").read_text()[-3000:],
+            message=lambda: worker_log(tmp_path),
         )
     finally:
-        _kill9(proc)
-    committed = _group_committed(kafka_bootstrap, "connect-big-sink", topic)
+        kill9(proc)
+    committed = group_committed(kafka_bootstrap, "connect-big-sink", topic)
     assert 0 < committed < total, "the kill must land mid-topic"
-    proc = _start(tmp_path, worker, conn)
+    proc = start_worker(tmp_path, worker, conn)
     try:
         wait_for(
-            lambda: _group_committed(kafka_bootstrap, "connect-big-sink", topic) == total,
+            lambda: group_committed(kafka_bootstrap, "connect-big-sink", topic) == total,
             180,
-            message=lambda: (tmp_path / "worker.log").read_text()[-3000:],
+            message=lambda: worker_log(tmp_path),
         )
     finally:
-        _stop(proc)
+        stop_worker(proc)
     counts = collections.Counter(int(line[6:]) for line in _file_lines(out))
     assert set(counts) == set(range(total)), "every record reaches the file"
     assert all(counts[i] == 1 for i in range(committed)), "committed records are not re-written"

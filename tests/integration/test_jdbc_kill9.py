@@ -9,30 +9,28 @@ from __future__ import annotations
 
 import collections
 import json
-import os
 import random
-import signal
-import subprocess
-import sys
 from pathlib import Path
-
-from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from sluice.storage.offsets import FileOffsetBackingStore
 from sluice.testing import wait_for
 from tests.fixtures.databases import DatabaseFactory, json_envelope, struct_schema
 from tests.fixtures.kafka import consume_all, produce_values
+from tests.fixtures.worker_process import (
+    group_committed,
+    high_watermark,
+    kill9,
+    start_worker,
+    stop_worker,
+    worker_log,
+    write_props,
+)
 
 ROWS = 100_000
 
 
-def _write_props(path: Path, props: dict[str, str]) -> Path:
-    path.write_text("".join(f"{k}={v}\n" for k, v in props.items()), encoding="latin-1")
-    return path
-
-
 def _worker_props(tmp: Path, bootstrap: str) -> Path:
-    return _write_props(
+    return write_props(
         tmp / "worker.properties",
         {
             "bootstrap.servers": bootstrap,
@@ -49,40 +47,6 @@ def _connector_file(tmp: Path, name: str, config: dict[str, str]) -> Path:
     path = tmp / f"{name}.json"
     path.write_text(json.dumps({"name": name, "config": config}))
     return path
-
-
-def _start(tmp: Path, *files: Path) -> subprocess.Popen[bytes]:
-    with open(tmp / "worker.log", "ab") as log:  # the child keeps its own descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", "sluice.cli.main", "standalone", *map(str, files)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def _kill9(proc: subprocess.Popen[bytes]) -> None:
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(30)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(60) == 0
-
-
-def _log(tmp: Path) -> str:
-    return (tmp / "worker.log").read_text(errors="replace")[-3000:]
-
-
-def _high_watermark(bootstrap: str, topic: str) -> int:
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "watermarks"})
-    try:
-        return int(c.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1])
-    except Exception:
-        return 0
-    finally:
-        c.close()
 
 
 def _committed_id(tmp: Path, connector: str, table: str) -> int:
@@ -120,31 +84,31 @@ def test_source_kill9_mid_table(
             "batch.max.rows": "500",
         },
     )
-    proc = _start(tmp_path, worker, conn)
+    proc = start_worker(tmp_path, worker, conn)
     try:
         wait_for(
-            lambda: _high_watermark(kafka_bootstrap, topic) > ROWS // 5,
+            lambda: high_watermark(kafka_bootstrap, topic) > ROWS // 5,
             120,
-            message=lambda: _log(tmp_path),
+            message=lambda: worker_log(tmp_path),
         )
         wait_for(lambda: _committed_id(tmp_path, "big-source", "public.big") > 0, 30)
     finally:
-        _kill9(proc)
+        kill9(proc)
     committed = _committed_id(tmp_path, "big-source", "public.big")
-    sent_before_kill = _high_watermark(kafka_bootstrap, topic)
+    sent_before_kill = high_watermark(kafka_bootstrap, topic)
     assert 0 < committed < ROWS, "the kill must land mid-table"
     assert committed <= sent_before_kill
 
-    proc = _start(tmp_path, worker, conn)
+    proc = start_worker(tmp_path, worker, conn)
     try:
         wait_for(
             lambda: _committed_id(tmp_path, "big-source", "public.big") == ROWS,
             180,
-            message=lambda: _log(tmp_path),
+            message=lambda: worker_log(tmp_path),
         )
     finally:
-        _stop(proc)
-    delivered = _high_watermark(kafka_bootstrap, topic)
+        stop_worker(proc)
+    delivered = high_watermark(kafka_bootstrap, topic)
     counts = collections.Counter(
         json.loads(m.value())["payload"]["id"]
         for m in consume_all(kafka_bootstrap, topic, delivered, timeout=120)
@@ -153,29 +117,6 @@ def test_source_kill9_mid_table(
     duplicated = [i for i, n in counts.items() if n > 1]
     assert all(i > committed for i in duplicated), "rows up to the committed offset not re-sent"
     assert all(n <= 2 for n in counts.values())
-
-
-def _group_committed(bootstrap: str, group: str, topic: str) -> int:
-    """The group's committed offset; retried while the coordinator moves or loads."""
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
-    try:
-        return int(
-            wait_for(
-                lambda: _committed_once(c, topic),
-                30,
-                message=f"committed offset of {group} unreadable",
-            )[0]
-        )
-    finally:
-        c.close()
-
-
-def _committed_once(c: Consumer, topic: str) -> tuple[int] | None:
-    try:
-        tp = c.committed([TopicPartition(topic, 0)], timeout=10)[0]
-    except KafkaException:  # NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS: transient
-        return None
-    return (max(tp.offset, 0),)
 
 
 def test_sink_upsert_kill9_target_equals_source(
@@ -227,26 +168,26 @@ def test_sink_upsert_kill9_target_equals_source(
         },
     )
     group = "connect-big-sink"
-    proc = _start(tmp_path, worker, conn)
+    proc = start_worker(tmp_path, worker, conn)
     try:
         wait_for(
-            lambda: _group_committed(kafka_bootstrap, group, topic) > ROWS // 5,
+            lambda: group_committed(kafka_bootstrap, group, topic) > ROWS // 5,
             120,
-            message=lambda: _log(tmp_path),
+            message=lambda: worker_log(tmp_path),
         )
     finally:
-        _kill9(proc)
-    committed = _group_committed(kafka_bootstrap, group, topic)
+        kill9(proc)
+    committed = group_committed(kafka_bootstrap, group, topic)
     assert 0 < committed < ROWS, "the kill must land mid-topic"
-    proc = _start(tmp_path, worker, conn)
+    proc = start_worker(tmp_path, worker, conn)
     try:
         wait_for(
-            lambda: _group_committed(kafka_bootstrap, group, topic) == ROWS,
+            lambda: group_committed(kafka_bootstrap, group, topic) == ROWS,
             180,
-            message=lambda: _log(tmp_path),
+            message=lambda: worker_log(tmp_path),
         )
     finally:
-        _stop(proc)
+        stop_worker(proc)
     target = db.query("SELECT id, name, version, note FROM target ORDER BY id")
     source = db.query("SELECT id, name, version, note FROM src ORDER BY id")
     assert len(target) == keys_count

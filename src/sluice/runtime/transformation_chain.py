@@ -75,37 +75,34 @@ def _sub_config(config: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     return {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
 
 
+def _plugin_class(
+    config: Mapping[str, Any], registry: PluginRegistry, prefix: str, kind: str
+) -> type:
+    """The class named by ``<prefix>type``, with Kafka's messages when it is missing or unknown."""
+    type_name = config.get(prefix + "type")
+    if not type_name:
+        raise ConfigError(
+            f'Missing required configuration "{prefix}type" which has no default value.',
+            prefix + "type",
+        )
+    try:
+        return registry.load(str(type_name), kind)
+    except PluginError as e:
+        raise ConfigError.invalid(prefix + "type", type_name, str(e)) from e
+
+
 def build_chain(config: Mapping[str, Any], registry: PluginRegistry) -> TransformationChain[Any]:
     """Instantiate and configure the transforms and predicates a connector config names."""
     predicates: dict[str, Predicate[Any]] = {}
     for alias in _list(config.get("predicates")):
         prefix = f"predicates.{alias}."
-        type_name = config.get(prefix + "type")
-        if not type_name:
-            raise ConfigError(
-                f'Missing required configuration "{prefix}type" which has no default value.',
-                prefix + "type",
-            )
-        try:
-            cls = registry.load(str(type_name), "predicate")
-        except PluginError as e:
-            raise ConfigError.invalid(prefix + "type", type_name, str(e)) from e
-        predicate: Predicate[Any] = cls()
+        predicate: Predicate[Any] = _plugin_class(config, registry, prefix, "predicate")()
         predicate.configure(_sub_config(config, prefix))
         predicates[alias] = predicate
     stages: list[TransformationStage[Any]] = []
     for alias in _list(config.get("transforms")):
         prefix = f"transforms.{alias}."
-        type_name = config.get(prefix + "type")
-        if not type_name:
-            raise ConfigError(
-                f'Missing required configuration "{prefix}type" which has no default value.',
-                prefix + "type",
-            )
-        try:
-            cls = registry.load(str(type_name), "transformation")
-        except PluginError as e:
-            raise ConfigError.invalid(prefix + "type", type_name, str(e)) from e
+        cls = _plugin_class(config, registry, prefix, "transformation")
         sub = _sub_config(config, prefix)
         predicate_alias = sub.pop("predicate", None)
         negate_raw = sub.pop("negate", None)

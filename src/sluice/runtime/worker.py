@@ -339,7 +339,13 @@ class Worker:
             return sorted(i for i in self.tasks if i.connector == connector)
 
     # -- converters and clients ---------------------------------------------------------------
-    def _converter(self, kind: str, conn_config: Mapping[str, str]) -> Converter:
+    def _converter_plugin(
+        self, kind: str, conn_config: Mapping[str, str]
+    ) -> tuple[Any, dict[str, str]]:
+        """An instance of the ``<kind>.converter`` class and its settings (prefix stripped).
+
+        The connector's own setting wins, with its own sub-settings; otherwise the worker's.
+        """
         key = f"{kind}.converter"
         if conn_config.get(key):
             class_name = conn_config[key]
@@ -348,30 +354,23 @@ class Worker:
             class_name = self.config.get_string(key) or ""
             sub = prefixed({k: str(v) for k, v in self.config.originals().items()}, key + ".")
         try:
-            cls = self.registry.load(class_name, "converter")
+            cls = self.registry.load(
+                class_name, "header_converter" if kind == "header" else "converter"
+            )
         except PluginError as e:
             raise ConfigError.invalid(key, class_name, str(e)) from e
-        conv: Converter = cls()
         sub.setdefault("converter.type", kind)
+        return cls(), sub
+
+    def _converter(self, kind: str, conn_config: Mapping[str, str]) -> Converter:
+        conv, sub = self._converter_plugin(kind, conn_config)
         conv.configure(sub, kind == "key")
-        return conv
+        return conv  # type: ignore[no-any-return]
 
     def _header_converter(self, conn_config: Mapping[str, str]) -> HeaderConverter:
-        key = "header.converter"
-        if conn_config.get(key):
-            class_name = conn_config[key]
-            sub = prefixed(conn_config, key + ".")
-        else:
-            class_name = self.config.get_string(key) or ""
-            sub = prefixed({k: str(v) for k, v in self.config.originals().items()}, key + ".")
-        try:
-            cls = self.registry.load(class_name, "header_converter")
-        except PluginError as e:
-            raise ConfigError.invalid(key, class_name, str(e)) from e
-        conv: HeaderConverter = cls()
-        sub.setdefault("converter.type", "header")
+        conv, sub = self._converter_plugin("header", conn_config)
         conv.configure(sub)
-        return conv
+        return conv  # type: ignore[no-any-return]
 
     def _overrides(self, conn_config: Mapping[str, str], prefix: str) -> dict[str, str]:
         overrides = prefixed(conn_config, prefix)

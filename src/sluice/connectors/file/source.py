@@ -286,38 +286,23 @@ class FileStreamSourceTask(SourceTask):
         position = self.position
         records: list[SourceRecord] = []
         append = records.append
-        if buf.isascii():
-            for line in parts:
-                position += len(line) + 1
-                append(
-                    SourceRecord(
-                        partition,
-                        {POSITION_FIELD: position} if partition else None,
-                        topic,
-                        None,
-                        None,
-                        None,
-                        schema,
-                        line.decode("ascii"),
-                        now,
-                    )
+        # ASCII decodes faster and cannot hold a malformed sequence.
+        codec, errors = ("ascii", "strict") if buf.isascii() else ("utf-8", "replace")
+        for line in parts:
+            position += len(line) + 1
+            append(
+                SourceRecord(
+                    partition,
+                    {POSITION_FIELD: position} if partition else None,
+                    topic,
+                    None,
+                    None,
+                    None,
+                    schema,
+                    line.decode(codec, errors),
+                    now,
                 )
-        else:
-            for line in parts:
-                position += len(line) + 1
-                append(
-                    SourceRecord(
-                        partition,
-                        {POSITION_FIELD: position} if partition else None,
-                        topic,
-                        None,
-                        None,
-                        None,
-                        schema,
-                        line.decode("utf-8", "replace"),
-                        now,
-                    )
-                )
+            )
         self.buffer = buf[consumed:end]
         self.position = position
         return records
