@@ -1,0 +1,285 @@
+"""sluice's JsonConverter against Kafka's, byte for byte, in both directions.
+
+A small Java harness (``java/JsonConverterHarness.java``) is compiled with ``javac`` at test time
+against the Kafka jars in ``$SLUICE_KAFKA_LIBS`` (default ``<repo>/.cache/kafka/libs``) and run
+once for the whole module, answering requests line by line. A missing JDK or jar fails the test.
+
+* Generated (schema, value) pairs of every type are written by sluice as envelopes; Kafka reads
+  each one and writes it again with every configuration (schemas on/off, BASE64/NUMERIC decimals,
+  default replacement off), and must produce exactly the bytes sluice produces for the same read.
+* Kafka's own fixed records of every type, written with every configuration, are read and written
+  again by sluice and must come out as Kafka writes them after its own read.
+* ``Double.toString``/``Float.toString`` of many numbers, which decide how numbers look in JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import shutil
+import struct
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from sluice.api import DataError, Schema
+from sluice.converters import JsonConverter
+from sluice.converters._javatext import double_to_string, float_to_string
+from tests.unit.converters.strategies import schema_and_value
+
+pytestmark = pytest.mark.compat
+
+REPO = Path(__file__).resolve().parents[2]
+HARNESS = Path(__file__).resolve().parent / "java" / "JsonConverterHarness.java"
+REQUIRED_JARS = ("connect-json-", "connect-api-", "kafka-clients-", "jackson-databind-")
+CONFIGS: dict[str, dict[str, str]] = {
+    "schemas": {},
+    "noschemas": {"schemas.enable": "false"},
+    "numeric": {"decimal.format": "NUMERIC"},
+    "numeric_noschemas": {"decimal.format": "numeric", "schemas.enable": "false"},
+    "nodefault": {"replace.null.with.default": "false"},
+    "nodefault_noschemas": {"replace.null.with.default": "false", "schemas.enable": "false"},
+}
+
+
+def _libs_dir() -> Path:
+    libs = Path(os.environ.get("SLUICE_KAFKA_LIBS") or REPO / ".cache" / "kafka" / "libs")
+    names = [p.name for p in libs.glob("*.jar")] if libs.is_dir() else []
+    missing = [prefix for prefix in REQUIRED_JARS if not any(n.startswith(prefix) for n in names)]
+    if missing:
+        pytest.fail(
+            f"Kafka jars missing from {libs} (need {', '.join(p + '*.jar' for p in missing)}): "
+            "run `mvn -q dependency:copy-dependencies -DoutputDirectory=.cache/kafka/libs "
+            "-DincludeScope=runtime` in the repository, or point SLUICE_KAFKA_LIBS at them"
+        )
+    return libs
+
+
+def _tool(name: str) -> str:
+    home = os.environ.get("JAVA_HOME")
+    candidate = Path(home) / "bin" / name if home else None
+    if candidate is not None and candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"`{name}` not found: a JDK (17 or later) is needed for the Java compat tests")
+    return found
+
+
+class Harness:
+    """The running JVM: one request line in, one answer line out."""
+
+    def __init__(self, proc: subprocess.Popen[str], stderr_path: Path) -> None:
+        self.proc = proc
+        self.stderr_path = stderr_path
+
+    def _pipes(self) -> tuple[IO[str], IO[str]]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        return self.proc.stdin, self.proc.stdout
+
+    def ask_many(self, lines: list[str]) -> list[str]:
+        """Answers to ``lines``, sent in chunks small enough that neither pipe fills up."""
+        stdin, stdout = self._pipes()
+        answers = []
+        for start in range(0, len(lines), 200):
+            chunk = lines[start : start + 200]
+            stdin.write("".join(line + "\n" for line in chunk))
+            stdin.flush()
+            for _ in chunk:
+                answer = stdout.readline()
+                if not answer:
+                    pytest.fail(f"Java harness died: {self.stderr_path.read_text()[-2000:]}")
+                answers.append(answer.rstrip("\n"))
+        return answers
+
+    def ask(self, line: str) -> str:
+        return self.ask_many([line])[0]
+
+    def generated(self) -> list[list[str]]:
+        stdin, stdout = self._pipes()
+        stdin.write("GEN\n")
+        stdin.flush()
+        rows: list[list[str]] = []
+        for answer in iter(stdout.readline, ""):
+            if answer == "END\n":
+                return rows
+            rows.append(answer.rstrip("\n").split("\t"))
+        pytest.fail(f"Java harness died: {self.stderr_path.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
+    libs = _libs_dir()
+    classpath = str(libs / "*")
+    build = tmp_path_factory.mktemp("json-harness")
+    compiled = subprocess.run(
+        [_tool("javac"), "-nowarn", "-cp", classpath, "-d", str(build), str(HARNESS)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if compiled.returncode != 0:
+        pytest.fail(f"javac failed on {HARNESS.name}:\n{compiled.stderr}")
+    stderr_path = build / "stderr.txt"
+    with stderr_path.open("w") as stderr:
+        proc = subprocess.Popen(
+            [_tool("java"), "-cp", f"{classpath}{os.pathsep}{build}", "JsonConverterHarness"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            encoding="utf-8",
+        )
+        try:
+            yield Harness(proc, stderr_path)
+        finally:
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.close()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+
+
+CONVERTERS: dict[str, JsonConverter] = {}
+for _name, _config in CONFIGS.items():
+    CONVERTERS[_name] = JsonConverter()
+    CONVERTERS[_name].configure(_config, False)
+
+
+def _b64(data: bytes | None) -> str:
+    return "-" if data is None else base64.b64encode(data).decode()
+
+
+def _sluice_round_trip(reader: JsonConverter, writer: JsonConverter, data: bytes) -> str:
+    """What the harness answers, computed by sluice: ``OK <b64>`` or ``ERR ...``."""
+    try:
+        sv = reader.to_connect_data("t", data)
+        return "OK\t" + _b64(writer.from_connect_data("t", sv.schema, sv.value))
+    except DataError as e:
+        return f"ERR\t{e}"
+
+
+def _same(java: str, ours: str, context: str) -> None:
+    if java.startswith("ERR") or ours.startswith("ERR"):
+        assert java.startswith("ERR") and ours.startswith("ERR"), (
+            f"{context}\n java: {java}\n sluice: {ours}"
+        )
+        return
+    assert java == ours, f"{context}\n java:   {_show(java)}\n sluice: {_show(ours)}"
+
+
+def _key_order_free(answer: str) -> str:
+    """An answer with JSON object keys sorted; number tokens keep their exact text."""
+    if not answer.startswith("OK") or answer.endswith("-"):
+        return answer
+    tree = json.loads(
+        base64.b64decode(answer.split("\t", 1)[1]),
+        parse_float=lambda text: ["number", text],
+        parse_int=lambda text: ["number", text],
+    )
+    return "OK\t" + json.dumps(tree, sort_keys=True)
+
+
+def _show(answer: str) -> str:
+    payload = answer.split("\t", 1)[1]
+    return payload if payload == "-" else repr(base64.b64decode(payload))
+
+
+# -- (a) and (b): sluice writes, Kafka reads and writes with each configuration -------------------
+@settings(
+    max_examples=120,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(pair=schema_and_value())
+def test_kafka_reads_and_rewrites_what_sluice_writes(
+    harness: Harness, pair: tuple[Schema | None, Any]
+) -> None:
+    schema, value = pair
+    envelope = CONVERTERS["schemas"].from_connect_data("t", schema, value)
+    assert envelope is not None
+    requests, expected = [], []
+    for name, conv in CONVERTERS.items():
+        requests.append(f"RT\t{name}\t{_b64(envelope)}")
+        expected.append(_sluice_round_trip(CONVERTERS["schemas"], conv, envelope))
+    answers = harness.ask_many(requests)
+    context = f"schema={schema!r} value={value!r}\n envelope={envelope!r}"
+    for name, java, ours in zip(CONVERTERS, answers, expected, strict=True):
+        _same(java, ours, f"{context}\n config={name}")
+    # The envelope itself must be exactly what Kafka writes back.
+    assert answers[0] == "OK\t" + _b64(envelope), f"{context}\n java: {_show(answers[0])}"
+    # Data written without schemas must read the same way on both sides (Kafka reads objects
+    # into HashMaps, so structs come back with their fields in hash order: compare unordered).
+    for name in ("noschemas", "numeric_noschemas"):
+        plain = CONVERTERS[name].from_connect_data("t", schema, value)
+        if plain is not None:
+            ours = _sluice_round_trip(CONVERTERS[name], CONVERTERS[name], plain)
+            java = harness.ask(f"RD\t{name}\t{_b64(plain)}")
+            _same(_key_order_free(java), _key_order_free(ours), f"{context}\n {name}: {plain!r}")
+
+
+# -- (c): Kafka writes its own records, sluice reads and writes them ------------------------------
+def test_sluice_reads_and_rewrites_what_kafka_writes(harness: Harness) -> None:
+    rows = harness.generated()
+    assert len(rows) > 100
+    written = 0
+    for row in rows:
+        _, config, name, data, *answer = row
+        if data == "-":
+            # Kafka refused to write the record (a null with no default, ...): so must sluice.
+            continue
+        written += 1
+        raw = base64.b64decode(data)
+        ours = _sluice_round_trip(CONVERTERS[config], CONVERTERS[config], raw)
+        java = "\t".join(answer)
+        if config.endswith("noschemas"):
+            # Without a schema Kafka re-reads objects (structs included) into HashMaps and
+            # writes them in hash order; sluice keeps the order it read.
+            java, ours = _key_order_free(java), _key_order_free(ours)
+        _same(java, ours, f"record {name} with {config}: {raw!r}")
+    assert written > 100
+
+
+# -- number formatting ----------------------------------------------------------------------------
+def _interesting_doubles(rng: random.Random) -> list[float]:
+    values: list[float] = []
+    while len(values) < 6000:
+        pick = rng.random()
+        if pick < 0.35:
+            bits = rng.getrandbits(64)
+        elif pick < 0.55:
+            bits = struct.unpack("<Q", struct.pack("<d", float(rng.randint(1, 2**70))))[0]
+        elif pick < 0.8:
+            digits = rng.randint(1, 17)
+            v = float(f"{rng.randint(10 ** (digits - 1), 10**digits - 1)}e{rng.randint(-330, 300)}")
+            bits = struct.unpack("<Q", struct.pack("<d", v))[0]
+        elif pick < 0.9:
+            bits = struct.unpack("<Q", struct.pack("<d", 2.0 ** rng.randint(-1074, 1023)))[0]
+        else:
+            bits = rng.getrandbits(rng.randint(1, 64))
+        values.append(struct.unpack("<d", struct.pack("<Q", bits))[0])
+    return values
+
+
+def test_doubles_and_floats_print_as_on_the_jvm(harness: Harness) -> None:
+    rng = random.Random(20240601)
+    doubles = _interesting_doubles(rng)
+    floats = [struct.unpack("<f", struct.pack("<I", rng.getrandbits(32)))[0] for _ in range(3000)]
+    floats += [float(f"{rng.randint(1, 99999999)}e{rng.randint(-45, 30)}") for _ in range(1000)]
+    requests = [f"D\t{struct.unpack('<Q', struct.pack('<d', d))[0]:x}" for d in doubles]
+    requests += [f"F\t{struct.unpack('<I', struct.pack('<f', f))[0]:x}" for f in floats]
+    answers = harness.ask_many(requests)
+    ours = [double_to_string(d) for d in doubles]
+    ours += [float_to_string(struct.unpack("<f", struct.pack("<f", f))[0]) for f in floats]
+    wrong = [(r, j, o) for r, j, o in zip(requests, answers, ours, strict=True) if j != o]
+    assert not wrong, f"{len(wrong)} differ, e.g. {wrong[:5]}"

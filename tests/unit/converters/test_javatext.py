@@ -1,0 +1,140 @@
+"""The JVM's number rendering and conversions that converters rely on (expected texts come from
+Java 17's ``Double.toString``/``Float.toString``; ``tests/compat`` checks thousands more)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+import struct
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sluice.api import Schema, SchemaBuilder, Struct
+from sluice.converters._javatext import (
+    _jdk_double,
+    bigdecimal_to_string,
+    d2l,
+    double_to_string,
+    exact_to_float32,
+    float_to_string,
+    to_float32,
+    truncate_wrapped,
+    value_to_string,
+    wrap,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.0, "0.0"),
+        (-0.0, "-0.0"),
+        (1.0, "1.0"),
+        (100.0, "100.0"),
+        (1e7, "1.0E7"),
+        (9999999.0, "9999999.0"),
+        (0.001, "0.001"),
+        (0.0009, "9.0E-4"),
+        (1e-5, "1.0E-5"),
+        (1e23, "9.999999999999999E22"),  # the JDK 17 quirk (later JDKs print 1.0E23)
+        (0.1 + 0.2, "0.30000000000000004"),
+        (4.35, "4.35"),
+        (5e-324, "4.9E-324"),
+        (1.7976931348623157e308, "1.7976931348623157E308"),
+        (2.0**-44, "5.6843418860808015E-14"),
+        (2.0**60, "1.15292150460684698E18"),
+        (1.6013015666345599e19, "1.6013015666345599E19"),
+        (float("nan"), "NaN"),
+        (float("inf"), "Infinity"),
+        (float("-inf"), "-Infinity"),
+    ],
+)
+def test_double_to_string_matches_java_17(value: float, text: str) -> None:
+    assert double_to_string(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.1, "0.1"),
+        (1.5, "1.5"),
+        (1.68271167e11, "1.68271167E11"),
+        (-1915074.75, "-1915074.8"),
+        (3.4028234663852886e38, "3.4028235E38"),
+        (1.401298464324817e-45, "1.4E-45"),
+        (1e39, "Infinity"),
+        (-0.0, "-0.0"),
+    ],
+)
+def test_float_to_string_matches_java_17(value: float, text: str) -> None:
+    assert float_to_string(value) == text
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: f != 0))
+def test_fast_path_agrees_with_the_jdk_algorithm(value: float) -> None:
+    assert double_to_string(value) == _jdk_double(value)
+
+
+def test_to_float32_rounds_to_nearest_and_overflows_to_infinity() -> None:
+    assert to_float32(0.1) == 0.10000000149011612
+    assert to_float32(16777217.0) == 16777216.0  # tie to even
+    assert to_float32(1e39) == math.inf and to_float32(-1e39) == -math.inf
+
+
+def test_exact_to_float32_rounds_once_from_the_exact_value() -> None:
+    lo = 1.0
+    hi = struct.unpack("<f", struct.pack("<I", 0x3F800001))[0]
+    midpoint = (decimal.Decimal(lo) + decimal.Decimal(hi)) / 2
+    # Just above the midpoint rounds up even where the nearest double is the midpoint itself.
+    with decimal.localcontext(prec=100):
+        above = midpoint + decimal.Decimal("1e-30")
+        below = midpoint - decimal.Decimal("1e-30")
+    assert float(above) == float(midpoint) == float(below)
+    assert exact_to_float32(above) == hi
+    assert exact_to_float32(below) == lo
+    assert exact_to_float32(midpoint) == lo  # a true tie goes to even
+    assert exact_to_float32(2**200) == math.inf
+    assert exact_to_float32(-(2**2000)) == -math.inf
+    assert exact_to_float32(decimal.Decimal("1E+400")) == math.inf
+
+
+def test_integer_narrowing_is_twos_complement() -> None:
+    assert wrap(300, 8) == 44 and wrap(-129, 8) == 127 and wrap(2**63, 64) == -(2**63)
+    assert d2l(float("nan")) == 0 and d2l(1e30) == 2**63 - 1 and d2l(-2.9) == -2
+    assert truncate_wrapped(decimal.Decimal("-2.9")) == -2
+    assert truncate_wrapped(decimal.Decimal("1E+999999999")) == wrap(pow(10, 999999999, 2**64), 64)
+    assert truncate_wrapped(decimal.Decimal("123456789012345678901234567890")) == (
+        -4362896299872285998
+    )
+    assert truncate_wrapped(decimal.Decimal("300.7"), 8) == 44
+
+
+def test_bigdecimal_to_string() -> None:
+    assert bigdecimal_to_string(decimal.Decimal("1E+3")) == "1E+3"
+    assert bigdecimal_to_string(decimal.Decimal("0.000001")) == "0.000001"
+    assert bigdecimal_to_string(decimal.Decimal("1E-7")) == "1E-7"
+    assert bigdecimal_to_string(decimal.Decimal("-0.00")) == "0.00"
+    assert bigdecimal_to_string(decimal.Decimal("123E+2")) == "1.23E+4"
+
+
+def test_value_to_string_is_javas_to_string() -> None:
+    schema = (
+        SchemaBuilder.struct()
+        .field("a", Schema.INT32_SCHEMA)
+        .field("b", Schema.OPTIONAL_STRING_SCHEMA)
+        .field("c", Schema.OPTIONAL_FLOAT32_SCHEMA)
+        .build()
+    )
+    assert value_to_string(Struct(schema).put("a", 1).put("c", 0.1)) == "Struct{a=1,c=0.1}"
+    assert value_to_string([1, "x", None, True]) == "[1, x, null, true]"
+    assert value_to_string({"a": 1.0, "b": [2]}) == "{a=1.0, b=[2]}"
+    assert value_to_string(1e10) == "1.0E10"
+    assert value_to_string(0.1, Schema.FLOAT32_SCHEMA) == "0.1"
+    assert value_to_string(dt.date(1970, 1, 1)) == "Thu Jan 01 00:00:00 UTC 1970"
+    moment = dt.datetime(2024, 2, 29, 13, 5, 9, tzinfo=dt.UTC)
+    assert value_to_string(moment) == "Thu Feb 29 13:05:09 UTC 2024"
+    assert value_to_string(dt.time(1, 2, 3)) == "Thu Jan 01 01:02:03 UTC 1970"
+    assert value_to_string(decimal.Decimal("-0.0")) == "0.0"
