@@ -43,14 +43,14 @@ from sluice.api import (
     TimestampType,
     Transformation,
 )
+from sluice.api._java_date_format import JavaDateFormat
+from sluice.api._java_dates import datetime_from_millis
+from sluice.api._java_text import to_float32
 from sluice.api.records import ConnectRecord
+from sluice.api.values import parse_string
 from sluice.converters.json import JsonConverter
 from sluice.transforms import PREDICATE_ALIASES, TRANSFORM_ALIASES
 from sluice.transforms.drop import optional_copy
-from sluice.transforms.java_date_format import JavaDateFormat
-from sluice.transforms.java_dates import datetime_from_millis
-from sluice.transforms.java_numbers import to_float32
-from sluice.transforms.values import parse_string
 
 pytestmark = pytest.mark.compat
 

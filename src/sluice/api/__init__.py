@@ -2,8 +2,8 @@
 
 Modelled on Kafka Connect's ``connect-api``: connectors, tasks and their contexts, records and
 headers, the schema model with its logical types, ``ConfigDef``, converters, transforms and
-predicates, and the error tree. Private modules sit behind this one namespace; ``__all__`` is the
-contract and is tested.
+predicates, ``Values`` (Connect values to and from text), and the error tree. Private modules sit
+behind this one namespace; ``__all__`` is the contract and is tested.
 """
 
 from sluice.api.config import (
@@ -61,6 +61,7 @@ from sluice.api.source import (
 )
 from sluice.api.struct import Struct
 from sluice.api.transform import Predicate, Transformation
+from sluice.api.values import Values
 
 __all__ = [
     "NO_DEFAULT",
@@ -125,6 +126,7 @@ __all__ = [
     "ValidList",
     "ValidString",
     "Validator",
+    "Values",
     "Versioned",
     "Width",
     "validate_value",

@@ -198,7 +198,7 @@ class Schema:
 
 def _hashable(value: Any) -> Any:
     if isinstance(value, dict):
-        return tuple(sorted((repr(k), _hashable(v)) for k, v in value.items()))
+        return frozenset((_hashable(k), _hashable(v)) for k, v in value.items())
     if isinstance(value, list):
         return tuple(_hashable(v) for v in value)
     return value

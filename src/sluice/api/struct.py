@@ -35,6 +35,26 @@ class Struct:
         self.schema = schema
         self._values: list[Any] = [None] * len(schema.fields)
 
+    @classmethod
+    def trusted(cls, schema: Schema, values: list[Any]) -> Struct:
+        """A Struct holding ``values`` (one per field, in field order) without checking them.
+
+        For hot paths whose values were produced for each field's schema already (a converter
+        decoding a payload, a JDBC row read through typed column readers): per-field validation
+        there costs more than the decoding. ``values`` is adopted, not copied, and a wrong
+        length is still refused because it would misalign every later ``get``.
+        """
+        if schema.type is not Type.STRUCT:
+            raise DataError("Not a struct schema: " + repr(schema))
+        if len(values) != len(schema.fields):
+            raise DataError(
+                f"Struct.trusted got {len(values)} values for {len(schema.fields)} fields"
+            )
+        result = cls.__new__(cls)
+        result.schema = schema
+        result._values = values
+        return result
+
     def _lookup(self, field: str | Field) -> Field:
         if isinstance(field, Field):
             fields = self.schema.fields

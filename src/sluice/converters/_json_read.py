@@ -19,12 +19,12 @@ from typing import Annotated, Any, Final
 
 import msgspec
 
+from sluice.api._java_text import exact_to_float32, truncate_wrapped, wrap
 from sluice.api.errors import DataError, SchemaBuilderError
 from sluice.api.logical import Date, Decimal, Time, Timestamp
 from sluice.api.schema import DATE_NAME, DECIMAL_NAME, TIME_NAME, Schema, SchemaBuilder, Type
 from sluice.api.struct import Struct
 from sluice.converters._common import as_map_key
-from sluice.converters._javatext import exact_to_float32, truncate_wrapped, wrap
 from sluice.converters._json_write import _INT_BITS, _LOGICAL, _TYPE_NAMES
 
 _SERIALIZATION_ERROR: Final = (
@@ -302,10 +302,8 @@ class _Reader:
                         f'Invalid value: null used for required field: "{fname}", '
                         f"schema type: {tname}"
                     )
-            result = Struct(schema)
             # Each value was produced for its field's schema, which is what Struct.put checks.
-            result._values = values
-            return result
+            return Struct.trusted(schema, values)
 
         return dec_struct
 
@@ -496,13 +494,11 @@ def _flat_struct_reader(schema: Schema | None) -> Callable[[bytes], Struct] | No
     astuple = msgspec.structs.astuple
 
     def read(payload: bytes) -> Struct:
-        result = Struct(schema)
         values = list(astuple(decoder.decode(payload)))
         for i in doubles:
             if values[i] == 0:  # BigDecimal has no negative zero
                 values[i] = 0.0
-        result._values = values
-        return result
+        return Struct.trusted(schema, values)
 
     return read
 

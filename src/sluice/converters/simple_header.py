@@ -1,7 +1,7 @@
 """``SimpleHeaderConverter``: header values as plain UTF-8 text, Kafka Connect's default.
 
-Values are written with :func:`~sluice.converters.values.convert_to_string` and read back with
-:func:`~sluice.converters.values.parse_string`, which infers a schema from the text; bytes that
+Values are written with :func:`~sluice.api.values.convert_to_string` and read back with
+:func:`~sluice.api.values.parse_string`, which infers a schema from the text; bytes that
 cannot be parsed at all come back unchanged as ``BYTES``, as in Kafka.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from sluice.api.config import ConfigDef
 from sluice.api.converter import HeaderConverter, SchemaAndValue
 from sluice.api.schema import Schema
-from sluice.converters.values import convert_to_string, parse_string
+from sluice.api.values import convert_to_string, parse_string
 
 __all__ = ["SimpleHeaderConverter"]
 

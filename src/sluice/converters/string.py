@@ -12,6 +12,7 @@ import codecs
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from sluice.api._java_text import value_to_string
 from sluice.api.config import ConfigDef, ConfigType, Importance, Width
 from sluice.api.converter import Converter, HeaderConverter, SchemaAndValue
 from sluice.api.errors import ConfigError
@@ -22,7 +23,6 @@ from sluice.converters._common import (
     converter_config_def,
     with_converter_type,
 )
-from sluice.converters._javatext import value_to_string
 
 __all__ = ["StringConverter", "string_converter_config_def"]
 

@@ -181,8 +181,17 @@ class Worker:
                     "This behaviour should be considered a bug and is disallowed."
                 )
             out: list[dict[str, str]] = []
+            resolved = wc.config
             for tc in raw:
-                task_config = dict(tc)
+                # Kafka's reverse transform: values the connector copied from its resolved
+                # config get their ${provider:...} placeholder back, so secrets are not stored
+                # or shown in task configs (tasks resolve them again when they start).
+                task_config = {
+                    k: config[k]
+                    if k in config and "${" in config[k] and resolved.get(k) == v
+                    else v
+                    for k, v in tc.items()
+                }
                 task_config["task.class"] = self.registry.display_name(task_class)
                 if isinstance(wc.connector, SinkConnector):
                     for key in ("topics", "topics.regex"):

@@ -13,31 +13,30 @@ import decimal
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
-from sluice.api.config import ConfigDef, ConfigType, Importance
-from sluice.api.errors import ConfigError, DataError
-from sluice.api.logical import Date, Time, Timestamp
-from sluice.api.schema import DATE_NAME, TIME_NAME, TIMESTAMP_NAME, Schema, SchemaBuilder, Type
-from sluice.api.struct import Struct
-from sluice.transforms import java_dates
-from sluice.transforms.base import KeyOrValueTransformation, R, java_list, parse_config
-from sluice.transforms.errors import no_struct_fields
-from sluice.transforms.java_numbers import (
+from sluice.api import _java_dates as java_dates
+from sluice.api._java_text import (
     INT_BITS,
-    decimal_to_float32,
+    exact_to_float32,
     float_to_int,
-    int_to_float32,
     java_class_name,
     java_string_of,
     parse_java_double,
     parse_java_float,
     parse_java_int,
     to_float32,
-    wrap_int,
+    wrap,
 )
+from sluice.api.config import ConfigDef, ConfigType, Importance
+from sluice.api.errors import ConfigError, DataError
+from sluice.api.logical import Date, Time, Timestamp
+from sluice.api.schema import DATE_NAME, TIME_NAME, TIMESTAMP_NAME, Schema, SchemaBuilder, Type
+from sluice.api.struct import Struct
+from sluice.api.values import date_format_for
+from sluice.transforms.base import KeyOrValueTransformation, R, java_list, parse_config
+from sluice.transforms.errors import no_struct_fields
 from sluice.transforms.requirements import require_map, require_struct
 from sluice.transforms.schema_cache import SchemaCache
 from sluice.transforms.schema_copy import copy_schema_basics, schemaless_type
-from sluice.transforms.values import date_format_for
 
 __all__ = ["Cast", "CastKey", "CastValue", "cast_value", "parse_cast_spec"]
 
@@ -165,11 +164,11 @@ def _to_int(value: Any, bits: int) -> int:
     if isinstance(value, bool):
         return 1 if value else 0
     if isinstance(value, int):
-        return wrap_int(value, bits)
+        return wrap(value, bits)
     if isinstance(value, float):
         return float_to_int(value, bits)
     if isinstance(value, decimal.Decimal):
-        return wrap_int(int(value), bits)
+        return wrap(int(value), bits)
     if isinstance(value, str):
         return parse_java_int(value, bits)
     raise _unexpected(value)
@@ -179,11 +178,11 @@ def _to_float(value: Any, bits: int) -> float:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, int):
-        return int_to_float32(value) if bits == 32 else float(value)
+        return exact_to_float32(value) if bits == 32 else float(value)
     if isinstance(value, float):
         return to_float32(value) if bits == 32 else value
     if isinstance(value, decimal.Decimal):
-        return decimal_to_float32(value) if bits == 32 else float(value)
+        return exact_to_float32(value) if bits == 32 else float(value)
     if isinstance(value, str):
         return parse_java_float(value) if bits == 32 else parse_java_double(value)
     raise _unexpected(value)

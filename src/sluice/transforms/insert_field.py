@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
+from sluice.api._java_dates import datetime_from_millis
 from sluice.api.config import ConfigDef, ConfigType, Importance
 from sluice.api.errors import ConfigError
 from sluice.api.logical import Timestamp
@@ -17,7 +18,6 @@ from sluice.api.schema import Schema, SchemaBuilder, Type
 from sluice.api.struct import Struct
 from sluice.transforms.base import KeyOrValueTransformation, R, parse_config
 from sluice.transforms.errors import no_struct_fields
-from sluice.transforms.java_dates import datetime_from_millis
 from sluice.transforms.requirements import require_map, require_sink_record, require_struct
 from sluice.transforms.schema_cache import SchemaCache
 from sluice.transforms.schema_copy import copy_schema_basics

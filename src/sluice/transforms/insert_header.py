@@ -8,8 +8,8 @@ from typing import Any, Final
 from sluice.api.config import ConfigDef, ConfigType, Importance, NonNullValidator
 from sluice.api.converter import SchemaAndValue
 from sluice.api.transform import Transformation
+from sluice.api.values import parse_string
 from sluice.transforms.base import R, parse_config
-from sluice.transforms.values import parse_string
 
 __all__ = ["InsertHeader"]
 

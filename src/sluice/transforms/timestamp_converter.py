@@ -11,6 +11,9 @@ import datetime as _dt
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
+from sluice.api._java_date_format import JavaDateFormat, JavaParseError
+from sluice.api._java_dates import MILLIS_PER_DAY, datetime_from_millis, millis_of
+from sluice.api._java_text import java_class_name
 from sluice.api.config import ConfigDef, ConfigType, Importance, ValidString
 from sluice.api.errors import ConfigError, ConnectError, DataError
 from sluice.api.logical import Date, Time, Timestamp
@@ -25,9 +28,6 @@ from sluice.api.schema import (
 from sluice.api.struct import Struct
 from sluice.transforms.base import KeyOrValueTransformation, R, parse_config
 from sluice.transforms.errors import no_struct_fields
-from sluice.transforms.java_date_format import JavaDateFormat, JavaParseError
-from sluice.transforms.java_dates import MILLIS_PER_DAY, datetime_from_millis, millis_of
-from sluice.transforms.java_numbers import java_class_name
 from sluice.transforms.requirements import require_map, require_struct_or_null
 from sluice.transforms.schema_cache import SchemaCache
 from sluice.transforms.schema_copy import copy_schema_basics

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from sluice.api._java_date_format import JavaDateFormat
 from sluice.api.config import ConfigDef, ConfigType, Importance
 from sluice.api.errors import DataError
 from sluice.api.transform import Transformation
 from sluice.transforms.base import R, parse_config
-from sluice.transforms.java_date_format import JavaDateFormat
 
 __all__ = ["TimestampRouter"]
 

@@ -73,6 +73,7 @@ EXPECTED = {
     "ValidList",
     "ValidString",
     "Validator",
+    "Values",
     "Versioned",
     "Width",
     "validate_value",

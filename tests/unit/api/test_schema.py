@@ -512,3 +512,16 @@ def test_from_schema_can_grow_a_struct() -> None:
 def test_from_schema_counts_copied_attributes_as_set() -> None:
     with pytest.raises(SchemaBuilderError, match="name has already been set"):
         SchemaBuilder.from_schema(_full().build()).name("renamed")
+
+
+def test_map_defaults_compare_by_content_whatever_the_insertion_order() -> None:
+    inner = SchemaBuilder.map(Schema.STRING_SCHEMA, Schema.INT32_SCHEMA).build()
+
+    def build(default: dict[str, dict[str, int]]) -> Schema:
+        return SchemaBuilder.map(Schema.STRING_SCHEMA, inner).default_value(default).build()
+
+    first = build({"a": {"x": 1, "y": 2}, "b": {}})
+    second = build({"b": {}, "a": {"y": 2, "x": 1}})
+    assert first == second
+    assert len({first, second}) == 1
+    assert first != build({"a": {"x": 1, "y": 3}, "b": {}})

@@ -170,3 +170,27 @@ def test_repr_lists_set_fields_in_schema_order_as_kafkas_to_string() -> None:
     assert repr(Struct(nested).put("a", Struct(_address()).put("city", "X"))) == (
         "Struct{a=Struct{city='X'}}"
     )
+
+
+# --- trusted construction ------------------------------------------------------------------------
+def test_trusted_adopts_values_in_field_order_and_applies_defaults_on_get() -> None:
+    values = ["Ada", None, None, None]
+    struct = Struct.trusted(_person(), values)
+    assert struct.get("name") == "Ada"
+    assert struct.get("age") == 18  # the field default, as with put
+    assert struct == Struct(_person()).put("name", "Ada")
+    values[1] = "ada"  # adopted, not copied: the hot path pays for no copy
+    assert struct.get("nick") == "ada"
+
+
+def test_trusted_skips_per_field_checks_but_validate_still_catches_mistakes() -> None:
+    struct = Struct.trusted(_address(), [None])
+    with pytest.raises(DataError, match="city"):
+        struct.validate()
+
+
+def test_trusted_refuses_a_wrong_length_and_a_non_struct_schema() -> None:
+    with pytest.raises(DataError, match="1 values for 4 fields"):
+        Struct.trusted(_person(), ["Ada"])
+    with pytest.raises(DataError, match="Not a struct schema"):
+        Struct.trusted(Schema.STRING_SCHEMA, [])

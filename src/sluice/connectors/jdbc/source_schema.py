@@ -79,16 +79,16 @@ class RowMapper:
         return self.struct(self.values(row))
 
     def struct(self, values: list[Any]) -> Struct:
-        struct = Struct(self.schema)
         if not self.checked:
             # The first row goes through the validating path: a mapping mistake shows up here,
             # naming the field, instead of deep in a converter.
+            struct = Struct(self.schema)
             for field, value in zip(self.schema.fields, values, strict=True):
                 struct.put(field, value)
             self.checked = True
             return struct
-        struct._values = values  # converters guarantee the types; skip per-field validation
-        return struct
+        # Converters guarantee the types; skip per-field validation.
+        return Struct.trusted(self.schema, values)
 
 
 def _int_schema(precision: int) -> SchemaBuilder:

@@ -4,7 +4,7 @@ import decimal
 import pytest
 
 from sluice.api import DataError, Date, Decimal, Schema, SchemaBuilder, Struct, Time, Timestamp
-from sluice.transforms.values import (
+from sluice.api.values import (
     convert_to_byte,
     convert_to_float,
     convert_to_integer,

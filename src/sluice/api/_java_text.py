@@ -1,15 +1,16 @@
-"""How the JVM renders numbers and objects as text, so converters can write Kafka's exact bytes.
+"""How the JVM handles numbers and renders values as text, so Python output matches Kafka's bytes.
 
-Kafka's converters print doubles with ``Double.toString`` (through Jackson) and floats with
-``Float.toString``. On the Java 17 runtime Kafka 4.x ships with, those methods do *not* always
-print the shortest decimal that reads back as the same number: integral values below 2^63 keep
-extra digits, exact powers of two get one digit too many, and a few large values differ in the
-last digit. :func:`double_to_string` reproduces that algorithm exactly (checked against the JVM
-by ``tests/compat``); ordinary values take a fast path through ``repr``, which agrees with it
-everywhere outside those cases.
+Kafka prints doubles with ``Double.toString`` and floats with ``Float.toString``. On the Java 17
+runtime Kafka 4.x ships with, those methods do *not* always print the shortest decimal that reads
+back as the same number: integral values below 2^63 keep extra digits, exact powers of two get one
+digit too many, and a few large values differ in the last digit. :func:`double_to_string`
+reproduces that algorithm exactly (checked against the JVM by ``tests/compat``); ordinary values
+take a fast path through ``repr``, which agrees with it everywhere outside those cases.
 
-The module also holds the small Java numeric conversions converters need: rounding to 32-bit
-floats, two's-complement wrapping and Java's ``BigDecimal.toString``.
+The module also holds the Java numeric rules converters and transforms share: narrowing casts that
+wrap (``(byte) 300 == 44``), double-to-integer casts that saturate, rounding to 32-bit floats,
+``Integer.parseInt``/``Double.parseDouble`` strictness, ``BigDecimal.toString`` and the Java class
+names error messages quote.
 """
 
 from __future__ import annotations
@@ -19,24 +20,34 @@ import datetime as _dt
 import decimal
 import functools
 import math
+import re
 import struct
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any, Final
 
-from sluice.api.schema import Schema, Type
+from sluice.api.schema import DATE_NAME, DECIMAL_NAME, TIME_NAME, TIMESTAMP_NAME, Schema, Type
 from sluice.api.struct import Struct
 
 __all__ = [
+    "INT_BITS",
     "bigdecimal_to_string",
-    "d2l",
     "double_to_string",
     "exact_to_float32",
+    "float_to_int",
     "float_to_string",
+    "java_class_name",
+    "java_string_of",
+    "parse_java_double",
+    "parse_java_float",
+    "parse_java_int",
     "to_float32",
     "truncate_wrapped",
     "value_to_string",
     "wrap",
 ]
+
+INT_BITS: Final[dict[Type, int]] = {Type.INT8: 8, Type.INT16: 16, Type.INT32: 32, Type.INT64: 64}
 
 _MIN_NORMAL: Final = 2.2250738585072014e-308
 _TWO_53: Final = 9007199254740992.0
@@ -79,17 +90,6 @@ def truncate_wrapped(value: decimal.Decimal, bits: int = 64) -> int:
     coefficient = int("".join(map(str, digits)) or "0")
     result = coefficient * pow(10, exponent, 1 << bits)
     return wrap(-result if sign else result, bits)
-
-
-def d2l(value: float) -> int:
-    """Java's ``(long) double``: truncation that saturates, with NaN giving 0."""
-    if value != value:
-        return 0
-    if value >= 9.223372036854775807e18:
-        return 2**63 - 1
-    if value <= -9.223372036854775808e18:
-        return -(2**63)
-    return int(value)
 
 
 def to_float32(value: float) -> float:
@@ -441,3 +441,169 @@ def value_to_string(value: Any, schema: Schema | None = None) -> str:
     if isinstance(value, (_dt.date, _dt.time)):
         return _date_to_string(value)
     return str(value)
+
+
+# -- Java casts and parsing ----------------------------------------------------------------------
+def float_to_int(value: float, bits: int) -> int:
+    """Java's cast of a double to an integer type of ``bits`` bits.
+
+    Doubles first become ``int`` (or ``long``) saturating at the range ends, NaN giving 0; casts to
+    ``byte`` and ``short`` then wrap that ``int``.
+    """
+    wide = 64 if bits == 64 else 32
+    if math.isnan(value):
+        return 0
+    lo, hi = -(2 ** (wide - 1)), 2 ** (wide - 1) - 1
+    whole = (hi if value > 0 else lo) if math.isinf(value) else max(lo, min(hi, int(value)))
+    return wrap(whole, bits) if bits < wide else whole
+
+
+def _fraction_to_float32(value: Fraction) -> float:
+    """Round an exact rational to the nearest float32 (ties to even), overflowing to infinity."""
+    if value == 0:
+        return 0.0
+    sign = -1.0 if value < 0 else 1.0
+    mag = abs(value)
+    if mag >= _FRACTION_OVERFLOW:
+        return sign * math.inf
+    # Scale so the significand has 24 bits, or fewer for subnormals (exponent floor -149).
+    exp = mag.numerator.bit_length() - mag.denominator.bit_length()
+    if Fraction(2) ** exp > mag:
+        exp -= 1
+    shift = max(exp - 23, -149)
+    scaled = mag / (Fraction(2) ** shift)
+    q, r = divmod(scaled.numerator, scaled.denominator)
+    twice = 2 * r
+    if twice > scaled.denominator or (twice == scaled.denominator and q & 1):
+        q += 1
+    return sign * math.ldexp(float(q), shift)
+
+
+def java_string_of(value: Any, schema: Schema | None = None) -> str:
+    """``String.valueOf(value)`` for Connect primitives (``true``, ``1.0E10``, ``12``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if schema is not None and schema.type is Type.FLOAT32:
+            return float_to_string(value)
+        return double_to_string(value)
+    return str(value)
+
+
+_INT_TEXT: Final = re.compile(r"[+-]?\d+")
+
+
+def parse_java_int(text: str, bits: int) -> int:
+    """``Byte/Short/Integer/Long.parseXxx``: optional sign then digits, nothing else.
+
+    Raises ``ValueError`` (Java's ``NumberFormatException``) on bad text or overflow.
+    """
+    if not _INT_TEXT.fullmatch(text):
+        raise ValueError(f'For input string: "{text}"')
+    value = int(text)
+    if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+        raise ValueError(f'Value out of range. Value:"{text}" Radix:10')
+    return value
+
+
+_FP_TEXT: Final = re.compile(
+    r"[+-]?(NaN|Infinity|((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[fFdD]?))", re.ASCII
+)
+_HEX_FP_TEXT: Final = re.compile(
+    r"([+-]?)0[xX]([0-9a-fA-F]*)\.?([0-9a-fA-F]*)[pP]([+-]?\d+)[fFdD]?", re.ASCII
+)
+
+
+def _parse_fp(text: str) -> Fraction | float:
+    # Java trims every character <= U+0020 before parsing.
+    stripped = text.strip("".join(chr(c) for c in range(0x21)))
+    hexm = _HEX_FP_TEXT.fullmatch(stripped)
+    if hexm and (hexm.group(2) or hexm.group(3)):
+        mantissa = int((hexm.group(2) + hexm.group(3)) or "0", 16)
+        exp = int(hexm.group(4)) - 4 * len(hexm.group(3))
+        frac = Fraction(mantissa) * (Fraction(2) ** exp)
+        return -frac if hexm.group(1) == "-" else frac
+    m = _FP_TEXT.fullmatch(stripped)
+    if not m:
+        raise ValueError(f'For input string: "{text}"')
+    body = stripped.rstrip("fFdD") if m.group(2) else stripped
+    negative = body.startswith("-")
+    core = body.lstrip("+-")
+    if core == "NaN":
+        return math.nan
+    if core == "Infinity":
+        return -math.inf if negative else math.inf
+    frac = Fraction(decimal.Decimal(core))
+    return -frac if negative else frac
+
+
+def parse_java_double(text: str) -> float:
+    """``Double.parseDouble``; raises ``ValueError`` on text Java rejects."""
+    parsed = _parse_fp(text)
+    if isinstance(parsed, float):
+        return parsed
+    try:
+        return float(parsed)
+    except OverflowError:
+        return math.inf if parsed > 0 else -math.inf
+
+
+def parse_java_float(text: str) -> float:
+    """``Float.parseFloat``: decimal text rounded once, straight to float32."""
+    parsed = _parse_fp(text)
+    if isinstance(parsed, float):
+        return parsed
+    return _fraction_to_float32(parsed)
+
+
+_SCHEMA_CLASS: Final[dict[Type, str]] = {
+    Type.INT8: "java.lang.Byte",
+    Type.INT16: "java.lang.Short",
+    Type.INT32: "java.lang.Integer",
+    Type.INT64: "java.lang.Long",
+    Type.FLOAT32: "java.lang.Float",
+    Type.FLOAT64: "java.lang.Double",
+    Type.BOOLEAN: "java.lang.Boolean",
+    Type.STRING: "java.lang.String",
+    Type.BYTES: "[B",
+    Type.ARRAY: "java.util.ArrayList",
+    Type.MAP: "java.util.HashMap",
+    Type.STRUCT: "org.apache.kafka.connect.data.Struct",
+}
+
+
+def java_class_name(value: Any, schema: Schema | None = None) -> str:
+    """The Java class Kafka would hold ``value`` in, for error messages that name it."""
+    if value is None:
+        return "null"
+    if schema is not None:
+        if schema.name in (DATE_NAME, TIME_NAME, TIMESTAMP_NAME):
+            return "java.util.Date"
+        if schema.name == DECIMAL_NAME:
+            return "java.math.BigDecimal"
+        return _SCHEMA_CLASS[schema.type]
+    if isinstance(value, bool):
+        return "java.lang.Boolean"
+    if isinstance(value, int):
+        return "java.lang.Long"
+    if isinstance(value, float):
+        return "java.lang.Double"
+    if isinstance(value, str):
+        return "java.lang.String"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "[B"
+    if isinstance(value, list):
+        return "java.util.ArrayList"
+    if isinstance(value, dict):
+        return "java.util.HashMap"
+    if isinstance(value, decimal.Decimal):
+        return "java.math.BigDecimal"
+    if isinstance(value, (_dt.date, _dt.time)):
+        return "java.util.Date"
+    if isinstance(value, Struct):
+        return "org.apache.kafka.connect.data.Struct"
+    return type(value).__qualname__
+
+
+# Doubles at or beyond this magnitude round to infinity as a float (max + half an ulp).
+_FRACTION_OVERFLOW: Final = Fraction(2**128 - 2**103)

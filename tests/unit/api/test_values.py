@@ -22,7 +22,7 @@ from sluice.api import (
     Timestamp,
     Type,
 )
-from sluice.converters.values import (
+from sluice.api.values import (
     convert_to_boolean,
     convert_to_byte,
     convert_to_date,
@@ -256,3 +256,26 @@ def test_infer_schema() -> None:
         == SchemaBuilder.map(Schema.STRING_SCHEMA, Schema.FLOAT64_SCHEMA).build()
     )
     assert infer_schema(decimal.Decimal(1)) is None
+
+
+# --- the shared, public port ---------------------------------------------------------------------
+def test_values_namespace_is_the_module_functions() -> None:
+    from sluice.api import Values
+
+    assert Values.convert_to_string(Schema.FLOAT32_SCHEMA, 0.1) == convert_to_string(
+        Schema.FLOAT32_SCHEMA, 0.1
+    )
+    assert Values.parse_string("[1,2]").value == [1, 2]
+
+
+def test_dates_before_the_gregorian_cutover_are_read_in_the_julian_calendar() -> None:
+    # java.util.GregorianCalendar is Julian before 1582-10-15, five days behind the proleptic
+    # Gregorian calendar Python uses in the year 1000, so Kafka's 1000-01-01 is Python's 01-06.
+    assert parse_string("1000-01-01").value == dt.date(1000, 1, 6)
+    assert parse_string("2000-01-01").value == dt.date(2000, 1, 1)
+
+
+def test_instants_before_the_end_of_the_first_day_of_1970_print_as_times() -> None:
+    # Kafka's dateFormatFor looks at the instant alone, so earlier dates print as a time of day.
+    assert convert_to_string(Date.SCHEMA, dt.date(1000, 1, 1)) == "00:00:00.000Z"
+    assert convert_to_string(Date.SCHEMA, dt.date(2024, 1, 31)) == "2024-01-31"

@@ -1,15 +1,19 @@
 """Kafka's ``Values``: Connect values to and from their plain-text form, with type inference.
 
-``convert_to_string`` is how ``SimpleHeaderConverter`` writes header values (strings as they are,
-nested strings quoted, bytes in Base64, lists ``[a,b]``, maps and structs ``{"k":v}``, dates in ISO
-8601 UTC); ``parse_string`` reads such text back and infers a schema: ``true``/``false`` are
-booleans, integers take the smallest of INT8..INT64, other numbers FLOAT32 (or FLOAT64 or Decimal
-when they do not fit), ``[..]``/``{..}`` arrays and maps whose elements share a type, ISO dates,
-times and timestamps their logical types, and anything else stays a string. The parser follows
-Kafka's tokenizer and quirks exactly, so header values mean the same thing on both runtimes.
+Kafka keeps ``Values`` in connect-api, and so does sluice: converters, transforms and connectors
+share this one port. ``convert_to_string`` is how ``SimpleHeaderConverter`` writes header values
+(strings as they are, nested strings quoted, bytes in Base64, lists ``[a,b]``, maps and structs
+``{"k":v}``, dates in ISO 8601 UTC); ``parse_string`` reads such text back and infers a schema:
+``true``/``false`` are booleans, integers take the smallest of INT8..INT64, other numbers FLOAT32
+(or FLOAT64 or Decimal when they do not fit), ``[..]``/``{..}`` arrays and maps whose elements
+share a type, ISO dates, times and timestamps their logical types, and anything else stays a
+string. The parser follows Kafka's tokenizer and quirks exactly, so header values mean the same
+thing on both runtimes.
 
 The ``convert_to_*`` functions coerce a value of any known type to one type, as transforms such as
-``Cast`` need. Dates are handled in UTC throughout, as on a JVM running with ``TZ=UTC``.
+``MaskField`` need. Dates are handled in UTC throughout, as on a JVM running with ``TZ=UTC``, and
+formatted and parsed with the ``SimpleDateFormat`` port (hybrid Julian/Gregorian calendar).
+Connector authors reach all of it through :class:`Values`.
 """
 
 from __future__ import annotations
@@ -21,8 +25,29 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
+from sluice.api._java_date_format import JavaDateFormat
+from sluice.api._java_dates import millis_of
+from sluice.api._java_text import (
+    bigdecimal_to_string,
+    double_to_string,
+    float_to_int,
+    float_to_string,
+    java_class_name,
+    to_float32,
+    truncate_wrapped,
+    value_to_string,
+    wrap,
+)
+from sluice.api._values_parse import (
+    DATE_FORMAT,
+    MILLIS_PER_DAY,
+    TIME_FORMAT,
+    TIMESTAMP_FORMAT,
+    big_decimal,
+    parse_string,
+)
 from sluice.api.errors import DataError
-from sluice.api.logical import Date, Decimal, Time, Timestamp, from_epoch_millis, to_epoch_millis
+from sluice.api.logical import Date, Decimal, Time, Timestamp, to_epoch_millis
 from sluice.api.schema import (
     DATE_NAME,
     DECIMAL_NAME,
@@ -33,18 +58,9 @@ from sluice.api.schema import (
     Type,
 )
 from sluice.api.struct import Struct
-from sluice.converters._javatext import (
-    bigdecimal_to_string,
-    d2l,
-    double_to_string,
-    float_to_string,
-    to_float32,
-    truncate_wrapped,
-    wrap,
-)
-from sluice.converters._values_parse import MILLIS_PER_DAY, big_decimal, parse_string
 
 __all__ = [
+    "Values",
     "convert_to",
     "convert_to_boolean",
     "convert_to_byte",
@@ -63,6 +79,7 @@ __all__ = [
     "convert_to_timestamp",
     "date_format_for",
     "infer_schema",
+    "parse_big_decimal",
     "parse_string",
 ]
 
@@ -73,12 +90,17 @@ _STRUCT_SELECTOR: Final = SchemaBuilder.struct().build()
 _NULL_INPUT: Final = "Unable to convert a null value to a schema that requires a value"
 
 
-def _jclass(value: object) -> str:
-    return f"class {type(value).__module__}.{type(value).__qualname__}"
-
-
 def _cannot(value: Any, target: object) -> DataError:
-    return DataError(f"Unable to convert {value!r} ({_jclass(value)}) to {target}")
+    text = value_to_string(value)
+    return DataError(f"Unable to convert {text} (class {java_class_name(value)}) to {target}")
+
+
+def parse_big_decimal(text: str) -> decimal.Decimal:
+    """``new BigDecimal(text)``; raises ``ValueError`` (Java's ``NumberFormatException``)."""
+    number = big_decimal(text)
+    if number is None:
+        raise ValueError(f"Not a decimal number: {text!r}")
+    return number
 
 
 # -- converting to one type -----------------------------------------------------------------------
@@ -331,7 +353,7 @@ def _as_long(value: Any, from_schema: Schema | None) -> int:
     elif isinstance(value, int):
         return wrap(value, 64)
     elif isinstance(value, float):
-        return d2l(value)
+        return float_to_int(value, 64)
     elif isinstance(value, decimal.Decimal):
         if value.is_finite():
             return truncate_wrapped(value)
@@ -426,45 +448,26 @@ def _append(out: list[str], value: Any, embedded: bool, schema: Schema | None) -
         out.append(_format_date(value))
     else:
         raise DataError(
-            f"Failed to serialize unexpected value type {_jclass(value)[6:]}: {value!r}"
+            f"Failed to serialize unexpected value type {java_class_name(value)}: {value!r}"
         )
 
 
-def _millis_of(value: _dt.date | _dt.time) -> int:
-    if isinstance(value, _dt.datetime):
-        return to_epoch_millis(value)
-    if isinstance(value, _dt.date):
-        return (value - _dt.date(1970, 1, 1)).days * MILLIS_PER_DAY
-    return Time.from_logical(Time.SCHEMA, value)
-
-
-def date_format_for(millis: int) -> str:
-    """Which ISO 8601 layout Kafka picks for an instant: ``time``, ``date`` or ``timestamp``.
+def date_format_for(millis: int) -> JavaDateFormat:
+    """``Values.dateFormatFor``: which ISO 8601 layout Kafka prints an instant with.
 
     As in Kafka the choice depends on the instant alone: anything before the end of the first day
-    of 1970 prints as a time of day, exact midnights as a date.
+    of 1970 prints as a time of day, exact midnights as a date, the rest as a full timestamp.
     """
     if millis < MILLIS_PER_DAY:
-        return "time"
+        return TIME_FORMAT
     if millis % MILLIS_PER_DAY == 0:
-        return "date"
-    return "timestamp"
+        return DATE_FORMAT
+    return TIMESTAMP_FORMAT
 
 
 def _format_date(value: _dt.date | _dt.time) -> str:
-    millis = _millis_of(value)
-    moment = from_epoch_millis(millis)
-    layout = date_format_for(millis)
-    time_part = (
-        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}."
-        f"{moment.microsecond // 1000:03d}Z"
-    )
-    date_part = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
-    if layout == "time":
-        return time_part
-    if layout == "date":
-        return date_part
-    return date_part + "T" + time_part
+    millis = millis_of(value)
+    return date_format_for(millis).format(millis)
 
 
 # -- schema inference -----------------------------------------------------------------------------
@@ -532,3 +535,31 @@ def _infer_map_schema(values: dict[Any, Any]) -> Schema | None:
         if not keys.can_detect(k) or not vals.can_detect(v):
             return None
     return SchemaBuilder.map(keys.schema(), vals.schema()).build()
+
+
+class Values:
+    """Kafka's ``org.apache.kafka.connect.data.Values`` as one namespace for connector authors.
+
+    The functions are also importable one by one from :mod:`sluice.api.values`; this class keeps
+    code ported from Java (``Values.convertToString(schema, value)``) recognisable.
+    """
+
+    convert_to = staticmethod(convert_to)
+    convert_to_boolean = staticmethod(convert_to_boolean)
+    convert_to_byte = staticmethod(convert_to_byte)
+    convert_to_short = staticmethod(convert_to_short)
+    convert_to_integer = staticmethod(convert_to_integer)
+    convert_to_long = staticmethod(convert_to_long)
+    convert_to_float = staticmethod(convert_to_float)
+    convert_to_double = staticmethod(convert_to_double)
+    convert_to_string = staticmethod(convert_to_string)
+    convert_to_list = staticmethod(convert_to_list)
+    convert_to_map = staticmethod(convert_to_map)
+    convert_to_struct = staticmethod(convert_to_struct)
+    convert_to_date = staticmethod(convert_to_date)
+    convert_to_time = staticmethod(convert_to_time)
+    convert_to_timestamp = staticmethod(convert_to_timestamp)
+    convert_to_decimal = staticmethod(convert_to_decimal)
+    infer_schema = staticmethod(infer_schema)
+    parse_string = staticmethod(parse_string)
+    date_format_for = staticmethod(date_format_for)

@@ -1,7 +1,7 @@
 import pytest
 
 from sluice.api import ConfigError
-from sluice.transforms.java_date_format import JavaDateFormat, JavaParseError
+from sluice.api._java_date_format import JavaDateFormat, JavaParseError
 
 MILLIS = 1_700_000_123_456  # Tuesday 2023-11-14T22:15:23.456Z
 

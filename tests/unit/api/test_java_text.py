@@ -1,5 +1,6 @@
-"""The JVM's number rendering and conversions that converters rely on (expected texts come from
-Java 17's ``Double.toString``/``Float.toString``; ``tests/compat`` checks thousands more)."""
+"""The JVM's number rendering and conversions that converters and transforms rely on (expected
+texts come from Java 17's ``Double.toString``/``Float.toString``; ``tests/compat`` checks
+thousands more)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sluice.api import Schema, SchemaBuilder, Struct
-from sluice.converters._javatext import (
+from sluice.api._java_text import (
     _jdk_double,
     bigdecimal_to_string,
-    d2l,
     double_to_string,
     exact_to_float32,
+    float_to_int,
     float_to_string,
+    parse_java_double,
+    parse_java_float,
+    parse_java_int,
     to_float32,
     truncate_wrapped,
     value_to_string,
@@ -103,7 +107,8 @@ def test_exact_to_float32_rounds_once_from_the_exact_value() -> None:
 
 def test_integer_narrowing_is_twos_complement() -> None:
     assert wrap(300, 8) == 44 and wrap(-129, 8) == 127 and wrap(2**63, 64) == -(2**63)
-    assert d2l(float("nan")) == 0 and d2l(1e30) == 2**63 - 1 and d2l(-2.9) == -2
+    assert float_to_int(math.nan, 64) == 0 and float_to_int(1e30, 64) == 2**63 - 1
+    assert float_to_int(-2.9, 64) == -2
     assert truncate_wrapped(decimal.Decimal("-2.9")) == -2
     assert truncate_wrapped(decimal.Decimal("1E+999999999")) == wrap(pow(10, 999999999, 2**64), 64)
     assert truncate_wrapped(decimal.Decimal("123456789012345678901234567890")) == (
@@ -138,3 +143,96 @@ def test_value_to_string_is_javas_to_string() -> None:
     assert value_to_string(moment) == "Thu Feb 29 13:05:09 UTC 2024"
     assert value_to_string(dt.time(1, 2, 3)) == "Thu Jan 01 01:02:03 UTC 1970"
     assert value_to_string(decimal.Decimal("-0.0")) == "0.0"
+
+
+# --- Java casts and parsing, as Cast and MaskField need them -------------------------------------
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.0, "0.0"),
+        (-0.0, "-0.0"),
+        (1.0, "1.0"),
+        (100.0, "100.0"),
+        (0.001, "0.001"),
+        (0.0001, "1.0E-4"),
+        (1234567.0, "1234567.0"),
+        (1e7, "1.0E7"),
+        (1.5e21, "1.5E21"),
+        (-2.5e-4, "-2.5E-4"),
+        (math.inf, "Infinity"),
+        (-math.inf, "-Infinity"),
+        (math.nan, "NaN"),
+        (5e-324, "4.9E-324"),
+    ],
+)
+def test_double_to_string_short_cases(value: float, text: str) -> None:
+    assert double_to_string(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.1, "0.1"),
+        (1.1, "1.1"),
+        (1e10, "1.0E10"),
+        (3.4028234663852886e38, "3.4028235E38"),
+        (16777216.0, "1.6777216E7"),
+    ],
+)
+def test_float_to_string_short_cases(value: float, text: str) -> None:
+    assert float_to_string(to_float32(value)) == text
+
+
+def test_narrowing() -> None:
+    assert wrap(300, 8) == 44 and wrap(-129, 8) == 127 and wrap(2**63, 64) == -(2**63)
+    assert float_to_int(1e30, 32) == 2**31 - 1
+    assert float_to_int(-1e30, 64) == -(2**63)
+    assert float_to_int(3e9, 16) == -1  # (short)(int)3e9
+    assert float_to_int(-2.9, 32) == -2
+    assert float_to_int(math.nan, 8) == 0
+
+
+def test_float32_rounding_is_single_and_overflows_to_infinity() -> None:
+    assert to_float32(1e39) == math.inf
+    assert exact_to_float32(2**24 + 1) == 2**24  # ties to even
+    assert exact_to_float32(2**24 + 3) == 2**24 + 4
+    # 1.00000005960464477539062500001 rounds up as a decimal, though its nearest double ties down
+    assert (
+        exact_to_float32(decimal.Decimal("1.00000005960464477539062500001")) == 1.0000001192092896
+    )
+    assert parse_java_float("1.00000005960464477539062500001") == 1.0000001192092896
+    assert to_float32(float("1.00000005960464477539062500001")) == 1.0
+
+
+@pytest.mark.parametrize("text", ["1", "+1", "-0", "٣"])
+def test_parse_int_accepts(text: str) -> None:
+    assert parse_java_int(text, 32) == int(text)
+
+
+@pytest.mark.parametrize("text", [" 1", "1 ", "1_0", "", "+", "2147483648", "0x1"])
+def test_parse_int_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_java_int(text, 32)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (" 1.5 ", 1.5),
+        ("1.", 1.0),
+        (".5", 0.5),
+        ("1e3", 1000.0),
+        ("2d", 2.0),
+        ("-Infinity", -math.inf),
+        ("0x1.8p1", 3.0),
+        ("1e400", math.inf),
+    ],
+)
+def test_parse_double(text: str, value: float) -> None:
+    assert parse_java_double(text) == value
+
+
+@pytest.mark.parametrize("text", ["abc", "1,5", "Infinityd", "", "1e"])
+def test_parse_double_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_java_double(text)

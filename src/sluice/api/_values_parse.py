@@ -3,27 +3,41 @@
 The parser is a faithful port, quirks included (``1,2`` parses as the INT8 ``1``, ``[1,null,2]``
 stays a string because a null does not fit the common INT8 element type, dates are parsed
 leniently so ``2024-13-45`` is a date in 2025), because header values must mean the same thing
-to sluice and to Kafka. Dates use Python's calendar (proleptic Gregorian, years 1 to 9999).
+to sluice and to Kafka. Dates are read with the ``SimpleDateFormat`` port (hybrid Julian and
+Gregorian calendar, in UTC), so they land on the same instant as in Java.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import decimal
 import math
 import re
 from typing import Any, Final
 
+from sluice.api._java_date_format import JavaDateFormat
+from sluice.api._java_dates import MILLIS_PER_DAY, datetime_from_millis
+from sluice.api._java_text import exact_to_float32
+from sluice.api._map_keys import as_map_key
 from sluice.api.converter import SchemaAndValue
 from sluice.api.errors import DataError
 from sluice.api.logical import Date, Decimal, Time, Timestamp
 from sluice.api.schema import Schema, SchemaBuilder, Type
-from sluice.converters._common import as_map_key
-from sluice.converters._javatext import exact_to_float32
 
-__all__ = ["big_decimal", "parse_string"]
+__all__ = [
+    "DATE_FORMAT",
+    "MILLIS_PER_DAY",
+    "TIMESTAMP_FORMAT",
+    "TIME_FORMAT",
+    "big_decimal",
+    "parse_string",
+]
 
-MILLIS_PER_DAY: Final = 86_400_000
+_DATE_PATTERN: Final = "yyyy-MM-dd"
+_TIME_PATTERN: Final = "HH:mm:ss.SSS'Z'"
+_TIMESTAMP_PATTERN: Final = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
+DATE_FORMAT: Final = JavaDateFormat(_DATE_PATTERN)
+TIME_FORMAT: Final = JavaDateFormat(_TIME_PATTERN)
+TIMESTAMP_FORMAT: Final = JavaDateFormat(_TIMESTAMP_PATTERN)
 _NULL: Final = "null"
 # java.math.BigDecimal(String) grammar (Character.isDigit digits, as Python's \d).
 _BIG_DECIMAL: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -41,7 +55,7 @@ def big_decimal(text: str) -> decimal.Decimal | None:
 
 
 def _convert_to(to_schema: Schema, value: Any) -> Any:
-    from sluice.converters.values import convert_to  # values imports this module
+    from sluice.api.values import convert_to  # values imports this module
 
     return convert_to(to_schema, None, value)
 
@@ -141,49 +155,30 @@ _FALSE: Final = SchemaAndValue(Schema.BOOLEAN_SCHEMA, False)
 _TIME_LEN: Final = len("HH:mm:ss.SSSZ")
 _TIMESTAMP_LEN: Final = len("yyyy-MM-ddTHH:mm:ss.SSSZ")
 _DATE_LEN: Final = len("yyyy-MM-dd")
-_DATE_RE: Final = re.compile(r"(\d+)-(\d+)-(\d+)", re.ASCII)
-_TIME_RE: Final = re.compile(r"(\d+):(\d+):(\d+)\.(\d+)Z", re.ASCII)
-_TIMESTAMP_RE: Final = re.compile(r"(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)\.(\d+)Z", re.ASCII)
-
-
-def _lenient_date(year: int, month: int, day: int) -> _dt.date:
-    """A calendar date with out-of-range months and days rolled over, as a lenient Calendar."""
-    y, m = year + (month - 1) // 12, (month - 1) % 12 + 1
-    return _dt.date(y, m, 1) + _dt.timedelta(days=day - 1)
 
 
 def _parse_temporal(token: str) -> SchemaAndValue | None:
-    """Kafka's lenient ``SimpleDateFormat`` parse of the three ISO layouts (trailing text is
-    ignored, fields may overflow), for values Python's date types can hold."""
+    """Kafka's lenient ``SimpleDateFormat`` parse of the three ISO layouts, picked by length
+    (trailing text is ignored, fields may overflow into the next)."""
     token = token.replace("\\:", ":")
-    try:
-        if len(token) == _TIME_LEN:
-            m = _TIME_RE.match(token)
-            if m is None:
-                return None
-            h, mi, s, ms = (int(g) for g in m.groups())
-            millis = ((h * 60 + mi) * 60 + s) * 1000 + ms
-            if not 0 <= millis < MILLIS_PER_DAY:
-                return None
+    n = len(token)
+    if n == _TIME_LEN:
+        parsed = TIME_FORMAT.parse_at(token, 0)
+        if parsed is not None:
+            millis = parsed[0] % MILLIS_PER_DAY
             return SchemaAndValue(Time.SCHEMA, Time.to_logical(Time.SCHEMA, millis))
-        if len(token) == _TIMESTAMP_LEN:
-            m = _TIMESTAMP_RE.match(token)
-            if m is None:
-                return None
-            y, mo, d, h, mi, s, ms = (int(g) for g in m.groups())
-            day = _lenient_date(y, mo, d)
-            moment = _dt.datetime(day.year, day.month, day.day, tzinfo=_dt.UTC) + _dt.timedelta(
-                hours=h, minutes=mi, seconds=s, milliseconds=ms
-            )
-            return SchemaAndValue(Timestamp.SCHEMA, moment)
-        if len(token) == _DATE_LEN:
-            m = _DATE_RE.match(token)
-            if m is None:
-                return None
-            y, mo, d = (int(g) for g in m.groups())
-            return SchemaAndValue(Date.SCHEMA, _lenient_date(y, mo, d))
-    except (ValueError, OverflowError):
-        return None
+    elif n == _TIMESTAMP_LEN:
+        parsed = TIMESTAMP_FORMAT.parse_at(token, 0)
+        if parsed is not None:
+            return SchemaAndValue(Timestamp.SCHEMA, datetime_from_millis(parsed[0]))
+    elif n == _DATE_LEN:
+        parsed = DATE_FORMAT.parse_at(token, 0)
+        if parsed is not None:
+            days = parsed[0] // MILLIS_PER_DAY
+            try:
+                return SchemaAndValue(Date.SCHEMA, Date.to_logical(Date.SCHEMA, days))
+            except OverflowError:
+                raise DataError(f"Date {token} is outside the range Python can hold") from None
     return None
 
 

@@ -1,11 +1,12 @@
 """A faithful ``java.text.SimpleDateFormat`` for the en-US locale, formatting and parsing in UTC.
 
-``TimestampConverter`` and ``TimestampRouter`` take ``SimpleDateFormat`` patterns, and configs
-written for Kafka Connect must keep producing the same strings: ``yyyy`` versus ``YYYY`` (week
-year), ``SSS`` as a zero-padded millisecond count (not a fraction), ``h``/``k``/``K`` hour styles,
-quoting with ``'``, and Java's lenient parser (leading blanks before numbers, fixed widths only
-where numeric fields abut, roll-over of out-of-range fields, two-digit years pinned to the 100
-years starting 80 years ago, text after the pattern ignored).
+``TimestampConverter`` and ``TimestampRouter`` take ``SimpleDateFormat`` patterns, ``Values``
+prints and reads ISO dates with it, and configs written for Kafka Connect must keep producing the
+same strings: ``yyyy`` versus ``YYYY`` (week year), ``SSS`` as a zero-padded millisecond count
+(not a fraction), ``h``/``k``/``K`` hour styles, quoting with ``'``, and Java's lenient parser
+(leading blanks before numbers, fixed widths only where numeric fields abut, roll-over of
+out-of-range fields, two-digit years pinned to the 100 years starting 80 years ago, text after
+the pattern ignored).
 
 Zone names accepted when parsing ``z`` are limited to UTC, GMT, ``GMT+hh:mm`` and a few common
 North American and European abbreviations; Java knows every zone of the tz database.
@@ -19,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from sluice.api import _java_dates as jd
 from sluice.api.errors import ConfigError
-from sluice.transforms import java_dates as jd
 
 __all__ = ["JavaDateFormat", "JavaParseError"]
 

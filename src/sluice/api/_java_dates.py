@@ -1,10 +1,10 @@
-"""``java.util.Date`` and ``GregorianCalendar`` arithmetic in UTC, as Kafka's SMTs see time.
+"""``java.util.Date`` and ``GregorianCalendar`` arithmetic in UTC, as Kafka sees time.
 
-Kafka formats and parses timestamps with ``SimpleDateFormat`` over a ``GregorianCalendar``: a
-*hybrid* calendar that is Julian before 15 October 1582, with week rules from the en-US locale
-(weeks start on Sunday, week 1 holds 1 January) and lenient field resolution when parsing
-(``2024-02-30`` is 1 March). Instants are plain epoch milliseconds here, so years far beyond
-Python's ``datetime`` range format exactly as in Java.
+Kafka (its SMTs and ``Values``) formats and parses timestamps with ``SimpleDateFormat`` over a
+``GregorianCalendar``: a *hybrid* calendar that is Julian before 15 October 1582, with week rules
+from the en-US locale (weeks start on Sunday, week 1 holds 1 January) and lenient field resolution
+when parsing (``2024-02-30`` is 1 March). Instants are plain epoch milliseconds here, so years far
+beyond Python's ``datetime`` range format exactly as in Java.
 """
 
 from __future__ import annotations
