@@ -97,10 +97,8 @@ def run_demo(bootstrap: str, lines: int, work_dir: Path | None, timeout: float) 
         print(f"sluice demo: {e}", file=sys.stderr)
         print("Is the broker running? Start it with: sluice kafka start", file=sys.stderr)
         return 1
-    print(
-        f"    REST API at {running.rest_url} "
-        f"(try: curl {running.rest_url}/connectors?expand=status)"
-    )
+    url = (running.rest_url or "").rstrip("/")
+    print(f"    REST API at {url} (try: curl '{url}/connectors?expand=status')")
     print("3/4 copying through Kafka")
     start = time.monotonic()
     done = 0

@@ -265,7 +265,12 @@ class WorkerSinkTask(WorkerTask):
                     raise ConnectError(f"Consumer error: {err}")
                 # Transient or informational (e.g. a subscribed topic not created yet): the
                 # consumer recovers by itself, as Kafka's does.
-                log.warning("%s consumer error, continuing: %s", self, err)
+                level = (
+                    logging.DEBUG
+                    if err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART
+                    else logging.WARNING
+                )
+                log.log(level, "%s consumer error, continuing: %s", self, err)
                 continue
             topic = msg.topic()
             partition = msg.partition()
