@@ -14,6 +14,7 @@ North American and European abbreviations; Java knows every zone of the tz datab
 
 from __future__ import annotations
 
+import datetime as _dt
 import time
 import unicodedata
 from collections.abc import Sequence
@@ -222,6 +223,12 @@ def _compile(pattern: str) -> tuple[_Token, ...]:
     return tuple(tokens)
 
 
+_FAST_LETTERS: Final = frozenset("yMdHmsS")
+_EPOCH: Final = _dt.datetime(1970, 1, 1)
+_FAST_FROM: Final = int((_dt.datetime(1600, 1, 1) - _EPOCH).total_seconds() * 1000)
+_FAST_UNTIL: Final = int((_dt.datetime(9999, 12, 31) - _EPOCH).total_seconds() * 1000)
+
+
 def _pad(value: int, min_digits: int, max_digits: int | None = None) -> str:
     digits = str(abs(value))
     if max_digits is not None and len(digits) > max_digits:
@@ -285,7 +292,7 @@ class JavaDateFormat:
     Raises :class:`~sluice.api.errors.ConfigError` for patterns Java rejects.
     """
 
-    __slots__ = ("_century_start", "_century_start_year", "_tokens", "pattern")
+    __slots__ = ("_century_start", "_century_start_year", "_fast", "_tokens", "pattern")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
@@ -308,10 +315,37 @@ class JavaDateFormat:
             start.set(field, value)
         self._century_start = start.establish()
         self._century_start_year = jd.fields_from_millis(self._century_start).year
+        # Numeric year/month/day/time fields only: formatted from a datetime, see format().
+        self._fast = all(
+            isinstance(t, _Literal)
+            or (
+                t.letter in _FAST_LETTERS
+                and (t.letter, t.count) != ("y", 2)
+                and (t.letter != "M" or t.count <= 2)
+            )
+            for t in self._tokens
+        )
 
     # -- formatting ----------------------------------------------------------------------------
     def format(self, millis: int) -> str:
         """The text Java's ``format(new Date(millis))`` produces with a UTC time zone."""
+        if self._fast and _FAST_FROM <= millis < _FAST_UNTIL:
+            # Gregorian years 1600-9999 (AD): Python's calendar agrees with Java's there, and
+            # datetime arithmetic is far cheaper than the general field computation.
+            d = _EPOCH + _dt.timedelta(milliseconds=millis)
+            values = {
+                "y": d.year,
+                "M": d.month,
+                "d": d.day,
+                "H": d.hour,
+                "m": d.minute,
+                "s": d.second,
+                "S": d.microsecond // 1000,
+            }
+            return "".join(
+                t.text if isinstance(t, _Literal) else _pad(values[t.letter], t.count)
+                for t in self._tokens
+            )
         f = jd.fields_from_millis(millis)
         out: list[str] = []
         for token in self._tokens:

@@ -18,6 +18,18 @@ _PLAIN_TYPES: dict[Type, type] = {
 }
 """Types whose values need no check beyond their Python class (ints need range checks)."""
 
+_INT_BOUNDS: dict[Type, tuple[int, int]] = {
+    Type.INT8: (-(2**7), 2**7 - 1),
+    Type.INT16: (-(2**15), 2**15 - 1),
+    Type.INT32: (-(2**31), 2**31 - 1),
+    Type.INT64: (-(2**63), 2**63 - 1),
+}
+
+
+def _in_range(type: Type, value: int) -> bool:
+    bounds = _INT_BOUNDS.get(type)
+    return bounds is not None and bounds[0] <= value <= bounds[1]
+
 
 class Struct:
     """A record value whose fields follow a ``STRUCT`` schema.
@@ -68,24 +80,34 @@ class Struct:
             raise DataError(f"{field} is not a valid field name")
         return f
 
+    def _field(self, field: str | Field) -> Field:
+        """``_lookup`` with the two common cases first (transforms call this per field)."""
+        if type(field) is str:
+            f = self.schema._fields_by_name.get(field)
+            if f is not None:
+                return f
+        elif type(field) is Field:
+            fields = self.schema.fields
+            if field.index < len(fields) and fields[field.index] is field:
+                return field
+        return self._lookup(field)
+
     def put(self, field: str | Field, value: Any) -> Struct:
         """Set a field (by name or :class:`Field`), validating the value; returns ``self``."""
-        if type(field) is str:
-            f = self.schema._fields_by_name.get(field) or self._lookup(field)
-        elif (
-            type(field) is Field
-            and field.index < len(self.schema.fields)
-            and self.schema.fields[field.index] is field
-        ):
-            f = field
-        else:
-            f = self._lookup(field)
+        f = self._field(field)
         fs = f.schema
         # Fast path for the common cases: a null in an optional field, or a plain value of
-        # exactly the right Python type (no logical type); anything else is fully validated.
+        # exactly the right Python type (no logical type) and in range for integers; anything
+        # else is fully validated.
         if not (
             (value is None and fs.optional)
-            or (fs.name is None and type(value) is _PLAIN_TYPES.get(fs.type))
+            or (
+                fs.name is None
+                and (
+                    type(value) is _PLAIN_TYPES.get(fs.type)
+                    or (type(value) is int and _in_range(fs.type, value))
+                )
+            )
         ):
             validate_value(fs, value, f.name)
         self._values[f.index] = value
@@ -93,15 +115,25 @@ class Struct:
 
     def get(self, field: str | Field) -> Any:
         """The field's value, or its schema default when no value was set."""
-        f = self._lookup(field)
+        f = self._field(field)
         v = self._values[f.index]
         if v is None:
             return f.schema.default
         return v
 
+    def values(self, with_defaults: bool = True) -> list[Any]:
+        """Every field's value in schema order (``get`` semantics unless ``with_defaults`` is
+        false); with :meth:`trusted` this copies a struct into a compatible schema cheaply."""
+        if not with_defaults:
+            return list(self._values)
+        return [
+            f.schema.default if v is None else v
+            for v, f in zip(self._values, self.schema.fields, strict=True)
+        ]
+
     def get_without_default(self, field: str | Field) -> Any:
         """The field's value exactly as set, ignoring defaults."""
-        return self._values[self._lookup(field).index]
+        return self._values[self._field(field).index]
 
     def validate(self) -> None:
         """Check that every required field without a default has a value."""

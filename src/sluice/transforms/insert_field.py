@@ -161,14 +161,10 @@ class InsertField(KeyOrValueTransformation[R]):
         if updated_schema is None:
             updated_schema = self._updated_schema(struct.schema)
             self._cache.put(struct.schema, updated_schema)
-        updated = Struct(updated_schema)
-        for field in struct.schema.fields:
-            updated.put(
-                field.name,
-                struct.get(field)
-                if self._replace_null_with_default
-                else struct.get_without_default(field),
-            )
+        # The input's fields come first, unchanged: copy them without re-validating.
+        values = struct.values(self._replace_null_with_default)
+        values.extend([None] * (len(updated_schema.fields) - len(values)))
+        updated = Struct.trusted(updated_schema, values)
         fields: dict[str, Any] = {}
         self._insert(record, fields, raw_timestamp=False)
         for name, inserted in fields.items():

@@ -100,6 +100,7 @@ class ReplaceField(KeyOrValueTransformation[R]):
         self._reverse = {new: old for old, new in self._renames.items()}
         self._replace_null_with_default = config.get_boolean(REPLACE_NULL_WITH_DEFAULT_CONFIG)
         self._cache = SchemaCache()
+        self._positions: dict[Schema, tuple[Schema, list[int]]] = {}
 
     def config(self) -> ConfigDef:
         return CONFIG_DEF
@@ -122,16 +123,20 @@ class ReplaceField(KeyOrValueTransformation[R]):
         if updated_schema is None:
             updated_schema = self._updated_schema(struct.schema)
             self._cache.put(struct.schema, updated_schema)
-        updated = Struct(updated_schema)
-        reverse = self._reverse
-        for field in updated_schema.fields:
-            source = reverse.get(field.name, field.name)
-            updated.put(
-                field,
-                struct.get(source)
-                if self._replace_null_with_default
-                else struct.get_without_default(source),
+        # Kept fields have the same schemas as in the (valid) input: copy by position.
+        positions = self._positions.get(updated_schema)
+        if positions is None or positions[0] is not struct.schema:
+            reverse = self._reverse
+            index = {f.name: f.index for f in struct.schema.fields}
+            positions = (
+                struct.schema,
+                [index[reverse.get(f.name, f.name)] for f in updated_schema.fields],
             )
+            if len(self._positions) >= 64:  # bounded like the schema cache
+                self._positions.clear()
+            self._positions[updated_schema] = positions
+        values = struct.values(self._replace_null_with_default)
+        updated = Struct.trusted(updated_schema, [values[i] for i in positions[1]])
         return self.new_record(record, updated_schema, updated)
 
     def _updated_schema(self, schema: Schema) -> Schema:

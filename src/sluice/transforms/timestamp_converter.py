@@ -315,16 +315,16 @@ class TimestampConverter(KeyOrValueTransformation[R]):
     def _convert_struct(self, struct: Struct | None, updated_schema: Schema) -> Struct | None:
         if struct is None:
             return None
-        updated = Struct(updated_schema)
-        for field in struct.schema.fields:
-            field_value = (
-                struct.get(field)
-                if self._replace_null_with_default
-                else struct.get_without_default(field)
-            )
-            if field.name == self._field:
-                field_value = self._convert(field_value, timestamp_type_of_schema(field.schema))
-            updated.put(field.name, field_value)
+        # Only the converted field changes; the others are copied as they are.
+        values = struct.values(self._replace_null_with_default)
+        target = struct.schema._fields_by_name.get(self._field)
+        if target is None:
+            return Struct.trusted(updated_schema, values)
+        updated = Struct.trusted(updated_schema, values)
+        updated.put(
+            self._field,
+            self._convert(values[target.index], timestamp_type_of_schema(target.schema)),
+        )
         return updated
 
 
