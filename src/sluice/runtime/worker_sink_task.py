@@ -207,15 +207,14 @@ class WorkerSinkTask(WorkerTask):
         Returns None (having changed nothing) when the batch does not qualify or a conversion
         fails, so that :meth:`_process_each` handles it message by message with error handling.
         """
-        first = messages[0]
-        topic = first.topic()
-        assignment = self.assignment
+        topic = messages[0].topic()
+        assigned = {p for t, p in self.assignment if t == topic}
         for m in messages:
             if (
                 m.error() is not None
                 or m.headers()
                 or m.topic() != topic
-                or TopicPartition(topic, m.partition()) not in assignment
+                or m.partition() not in assigned
             ):
                 return None
         try:
@@ -223,9 +222,10 @@ class WorkerSinkTask(WorkerTask):
             values = self.value_converter.to_connect_batch(topic, [m.value() for m in messages])
         except Exception:
             return None
-        offsets = self.current_offsets
         records: list[SinkRecord] = []
         append = records.append
+        next_offsets: dict[int, int] = {}
+        ts_types = _TS_TYPES
         for m, k, v in zip(messages, keys, values, strict=True):
             partition = m.partition()
             offset = m.offset()
@@ -240,10 +240,12 @@ class WorkerSinkTask(WorkerTask):
                     v.value,
                     offset,
                     ts if ts_type else None,
-                    _TS_TYPES[ts_type],
+                    ts_types[ts_type],
                 )
             )
-            offsets[TopicPartition(topic, partition)] = offset + 1
+            next_offsets[partition] = offset + 1
+        for partition, offset in next_offsets.items():
+            self.current_offsets[TopicPartition(topic, partition)] = offset
         return records
 
     def _process_each(self, messages: list[Any]) -> None:

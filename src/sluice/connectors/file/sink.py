@@ -123,7 +123,8 @@ class FileStreamSinkTask(SinkTask):
     def put(self, records: list[SinkRecord]) -> None:
         if not records:
             return
-        data = ("\n".join([java_string(r.value) for r in records]) + "\n").encode("utf-8")
+        lines = [v if type(v) is str else java_string(v) for v in [r.value for r in records]]
+        data = ("\n".join(lines) + "\n").encode("utf-8")
         view = memoryview(data)
         while view:
             written = self.out.write(view)
