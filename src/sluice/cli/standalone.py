@@ -9,6 +9,7 @@ status 1. Once running, SIGINT or SIGTERM stops the tasks gracefully and commits
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -190,6 +191,11 @@ def run_standalone(worker_file: str, connector_files: list[str], log_level: str 
         log.info("Received signal %s, stopping", signal.Signals(signum).name)
         threading.Thread(target=running.stop, name="shutdown").start()
 
+    # Start-up objects (modules, plugin classes, configs) never die: freeze them out of the
+    # collector, and collect young objects less often; per-record garbage is short-lived and
+    # freed by reference counting. Profiling showed 30-45% less CPU per record.
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
     signal.signal(signal.SIGINT, shutdown)
     signal.signal(signal.SIGTERM, shutdown)
     log.info(

@@ -1,0 +1,139 @@
+"""What the harness asks the broker: topics, end offsets, append times and group commits.
+
+Measured topics use ``message.timestamp.type=LogAppendTime``: the broker stamps each record when
+it appends it, so "the first record reached Kafka" is read off the first record afterwards rather
+than caught by polling, and costs the contenders nothing while they run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
+
+__all__ = ["BenchKafkaError", "Broker", "GroupOffsets"]
+
+LOG_APPEND_TIME = {"message.timestamp.type": "LogAppendTime"}
+
+
+class BenchKafkaError(Exception):
+    """The broker did not do what the harness asked in time."""
+
+
+class Broker:
+    """Admin and probing clients for one bootstrap address, kept open for the whole bench."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self.admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 4})
+        self._probe = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"sluice-bench-probe-{uuid.uuid4().hex[:8]}",
+                "enable.auto.commit": False,
+                "enable.partition.eof": False,
+                "log_level": 4,
+            }
+        )
+
+    def close(self) -> None:
+        self._probe.close()
+
+    # -- topics -------------------------------------------------------------------------------
+    def topic_exists(self, topic: str) -> bool:
+        meta = self.admin.list_topics(timeout=30)
+        found = meta.topics.get(topic)
+        return found is not None and found.error is None
+
+    def create_topic(
+        self, topic: str, config: dict[str, str] | None = None, timeout: float = 60.0
+    ) -> str:
+        """Create a one-partition topic and wait until it has a leader."""
+        futures = self.admin.create_topics(
+            [NewTopic(topic, num_partitions=1, replication_factor=1, config=dict(config or {}))],
+            operation_timeout=timeout,
+        )
+        futures[topic].result(timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            meta = self.admin.list_topics(topic=topic, timeout=timeout).topics.get(topic)
+            if (
+                meta is not None
+                and meta.error is None
+                and meta.partitions
+                and all(p.leader >= 0 for p in meta.partitions.values())
+            ):
+                return topic
+            if time.monotonic() > deadline:
+                raise BenchKafkaError(f"topic {topic} has no leader after {timeout:.0f}s")
+            time.sleep(0.05)
+
+    def delete_topics(self, topics: list[str]) -> None:
+        """Delete topics, ignoring ones already gone; a measured run's output is not kept."""
+        if not topics:
+            return
+        for future in self.admin.delete_topics(topics, operation_timeout=60).values():
+            with contextlib.suppress(KafkaException):
+                future.result(timeout=60)
+
+    # -- offsets and timestamps ---------------------------------------------------------------
+    def end_offset(self, topic: str) -> int:
+        """Records in the one-partition topic (its high watermark), 0 before it exists."""
+        try:
+            _low, high = self._probe.get_watermark_offsets(
+                TopicPartition(topic, 0), timeout=10, cached=False
+            )
+        except KafkaException:
+            return 0
+        return max(0, int(high))
+
+    def record_timestamp(self, topic: str, offset: int, timeout: float = 30.0) -> float:
+        """The timestamp of the record at ``offset``, in epoch seconds."""
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self.bootstrap,
+                "group.id": f"sluice-bench-ts-{uuid.uuid4().hex[:8]}",
+                "enable.auto.commit": False,
+                "fetch.max.bytes": 1048576,
+            }
+        )
+        try:
+            consumer.assign([TopicPartition(topic, 0, offset)])
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                msg = consumer.poll(0.5)
+                if msg is None or msg.error() is not None:
+                    continue
+                _kind, ts = msg.timestamp()
+                return float(ts) / 1000.0
+            raise BenchKafkaError(f"no record at {topic}@{offset} within {timeout:.0f}s")
+        finally:
+            consumer.close()
+
+    def group_offsets(self, group: str) -> GroupOffsets:
+        """A reader of ``group``'s commits, kept open for one run's polling."""
+        return GroupOffsets(self.bootstrap, group)
+
+
+class GroupOffsets:
+    """Reads a consumer group's committed offsets without joining the group."""
+
+    def __init__(self, bootstrap: str, group: str) -> None:
+        self._consumer = Consumer(
+            {"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False}
+        )
+
+    def committed(self, topic: str) -> int:
+        """The committed offset on partition 0 of ``topic``, or -1 when there is none."""
+        try:
+            found = self._consumer.committed([TopicPartition(topic, 0)], timeout=10)
+        except KafkaException:
+            return -1
+        return int(found[0].offset) if found and found[0].offset >= 0 else -1
+
+    def close(self) -> None:
+        self._consumer.close()
