@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 import random
 from pathlib import Path
 
@@ -26,7 +27,9 @@ from tests.fixtures.worker_process import (
     write_props,
 )
 
-ROWS = 100_000
+# The suite copies 100k rows; SLUICE_JDBC_KILL_ROWS=1000000 runs the full-size check.
+ROWS = int(os.environ.get("SLUICE_JDBC_KILL_ROWS", "100000"))
+WAIT = max(180.0, ROWS / 1000)  # seconds, scaled for larger copies on a shared machine
 
 
 def _worker_props(tmp: Path, bootstrap: str) -> Path:
@@ -88,7 +91,7 @@ def test_source_kill9_mid_table(
     try:
         wait_for(
             lambda: high_watermark(kafka_bootstrap, topic) > ROWS // 5,
-            120,
+            WAIT,
             message=lambda: worker_log(tmp_path),
         )
         wait_for(lambda: _committed_id(tmp_path, "big-source", "public.big") > 0, 30)
@@ -103,7 +106,7 @@ def test_source_kill9_mid_table(
     try:
         wait_for(
             lambda: _committed_id(tmp_path, "big-source", "public.big") == ROWS,
-            180,
+            WAIT,
             message=lambda: worker_log(tmp_path),
         )
     finally:
@@ -111,7 +114,7 @@ def test_source_kill9_mid_table(
     delivered = high_watermark(kafka_bootstrap, topic)
     counts = collections.Counter(
         json.loads(m.value())["payload"]["id"]
-        for m in consume_all(kafka_bootstrap, topic, delivered, timeout=120)
+        for m in consume_all(kafka_bootstrap, topic, delivered, timeout=WAIT)
     )
     assert set(counts) == set(range(1, ROWS + 1)), "every row arrives"
     duplicated = [i for i, n in counts.items() if n > 1]
@@ -147,7 +150,7 @@ def test_sink_upsert_kill9_target_equals_source(
         )
     db.executemany("INSERT INTO src VALUES (%s, %s, %s, %s)", [(k, *v) for k, v in state.items()])
     topic = kafka_topic("kill9-sink")
-    produce_values(kafka_bootstrap, topic, values, keys, timeout=120)
+    produce_values(kafka_bootstrap, topic, values, keys, timeout=WAIT)
     worker = _worker_props(tmp_path, kafka_bootstrap)
     conn = _connector_file(
         tmp_path,
@@ -172,7 +175,7 @@ def test_sink_upsert_kill9_target_equals_source(
     try:
         wait_for(
             lambda: group_committed(kafka_bootstrap, group, topic) > ROWS // 5,
-            120,
+            WAIT,
             message=lambda: worker_log(tmp_path),
         )
     finally:
@@ -183,7 +186,7 @@ def test_sink_upsert_kill9_target_equals_source(
     try:
         wait_for(
             lambda: group_committed(kafka_bootstrap, group, topic) == ROWS,
-            180,
+            WAIT,
             message=lambda: worker_log(tmp_path),
         )
     finally:
