@@ -41,7 +41,7 @@ from sluice.runtime.worker_config import WorkerConfig
 from sluice.runtime.worker_connector import ConnectorStatusListener, WorkerConnector
 from sluice.runtime.worker_sink_task import WorkerSinkTask
 from sluice.runtime.worker_source_task import WorkerSourceTask
-from sluice.runtime.worker_task import TaskStatusListener, WorkerTask
+from sluice.runtime.worker_task import RecordPipeline, TaskStatusListener, WorkerTask
 from sluice.storage.offsets import OffsetBackingStore
 
 __all__ = ["Worker"]
@@ -243,40 +243,35 @@ class Worker:
         task_cls_name = task_config.get("task.class")
         cls = self.connector_class(conn_config)
         task_cls = cls().task_class() if not task_cls_name else self.registry.load(task_cls_name)
-        key_conv = self._converter("key", conn_config)
-        value_conv = self._converter("value", conn_config)
-        header_conv = self._header_converter(conn_config)
-        chain = build_chain(conn_config, self.registry)
         worker_cfg = self.config
         dlq = self._dead_letter_queue(id, conn_config, parsed)
+        errors = ErrorHandler.from_config(id.connector, id.task, parsed, dlq)
+        pipeline = RecordPipeline(
+            self._converter("key", conn_config),
+            self._converter("value", conn_config),
+            self._header_converter(conn_config),
+            build_chain(conn_config, self.registry),
+            errors,
+        )
+        flush = (worker_cfg.offset_flush_interval, worker_cfg.offset_flush_timeout)
         if issubclass(task_cls, SourceTask):
-            source_task = task_cls()
-            errors = ErrorHandler.from_config(id.connector, id.task, parsed, dlq)
             creation = TopicCreation.from_config(
                 conn_config, worker_cfg.get_boolean("topic.creation.enable"), self.admin_config()
             )
-            wst = WorkerSourceTask(
+            return WorkerSourceTask(
                 id,
-                source_task,
+                task_cls(),
                 resolved_task_config,
                 listener,
                 target_state,
-                key_conv,
-                value_conv,
-                header_conv,
-                chain,
-                errors,
+                pipeline,
                 self.producer_config(id, conn_config),
                 self.offset_store,
-                worker_cfg.offset_flush_interval,
-                worker_cfg.offset_flush_timeout,
+                *flush,
                 on_topic,
                 creation.ensure if creation is not None else None,
             )
-            errors.stopping = wst.stopping
-            return wst
         if issubclass(task_cls, SinkTask):
-            errors = ErrorHandler.from_config(id.connector, id.task, parsed, dlq)
             topics = [t for t in parsed.get("topics") or [] if t]
             regex = parsed.get("topics.regex") or None
             if bool(topics) == bool(regex):
@@ -288,27 +283,20 @@ class Worker:
                 if dlq or parsed.get("errors.log.enable")
                 else None
             )
-            wsk = WorkerSinkTask(
+            return WorkerSinkTask(
                 id,
                 task_cls(),
                 resolved_task_config,
                 listener,
                 target_state,
-                key_conv,
-                value_conv,
-                header_conv,
-                chain,
-                errors,
+                pipeline,
                 to_librdkafka(consumer_props),
                 topics,
                 regex,
-                worker_cfg.offset_flush_interval,
-                worker_cfg.offset_flush_timeout,
+                *flush,
                 max_poll,
                 reporter,
             )
-            errors.stopping = wsk.stopping
-            return wsk
         raise ConfigError(f"{task_cls} is neither a SourceTask nor a SinkTask", "task.class")
 
     def _dead_letter_queue(

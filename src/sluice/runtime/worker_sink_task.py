@@ -21,9 +21,7 @@ from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from sluice.api import (
     ConnectError,
-    Converter,
     ErrantRecordReporter,
-    HeaderConverter,
     Headers,
     RetriableError,
     SinkRecord,
@@ -33,10 +31,9 @@ from sluice.api import (
     TopicPartition,
 )
 from sluice.runtime.errant_record_reporter import WorkerErrantRecordReporter
-from sluice.runtime.errors import ConsumedRecord, ErrorHandler, Stage
+from sluice.runtime.errors import ConsumedRecord, Stage
 from sluice.runtime.status import ConnectorTaskId, TargetState
-from sluice.runtime.transformation_chain import TransformationChain
-from sluice.runtime.worker_task import TaskStatusListener, WorkerTask
+from sluice.runtime.worker_task import RecordPipeline, TaskStatusListener, WorkerTask
 
 __all__ = ["WorkerSinkTask"]
 
@@ -86,11 +83,7 @@ class WorkerSinkTask(WorkerTask):
         task_config: dict[str, str],
         listener: TaskStatusListener,
         target_state: TargetState,
-        key_converter: Converter,
-        value_converter: Converter,
-        header_converter: HeaderConverter,
-        chain: TransformationChain[SinkRecord],
-        errors: ErrorHandler,
+        pipeline: RecordPipeline,
         consumer_config: dict[str, Any],
         topics: list[str],
         topics_regex: str | None,
@@ -99,19 +92,19 @@ class WorkerSinkTask(WorkerTask):
         max_poll_records: int = 500,
         errant_reporter: ErrantRecordReporter | None = None,
     ) -> None:
-        super().__init__(id, listener, target_state)
+        super().__init__(
+            id,
+            listener,
+            target_state,
+            task_config,
+            pipeline,
+            offset_flush_interval,
+            offset_flush_timeout,
+        )
         self.task = task
-        self.task_config = task_config
-        self.key_converter = key_converter
-        self.value_converter = value_converter
-        self.header_converter = header_converter
-        self.chain = chain
-        self.errors = errors
         self.consumer_config = consumer_config
         self.topics = topics
         self.topics_regex = topics_regex
-        self.flush_interval = offset_flush_interval
-        self.flush_timeout = offset_flush_timeout
         self.max_poll_records = max_poll_records
         self.errant_reporter = errant_reporter
         self.consumer: Consumer | None = None
@@ -165,8 +158,7 @@ class WorkerSinkTask(WorkerTask):
             if consumer is not None:
                 consumer.close()
             self.consumer = None
-            self.chain.close()
-            self.errors.close()
+            self.close_pipeline()
 
     # -- the loop -----------------------------------------------------------------------------
     def execute(self) -> None:

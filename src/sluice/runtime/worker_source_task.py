@@ -17,8 +17,6 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer
 
 from sluice.api import (
-    Converter,
-    HeaderConverter,
     Headers,
     RecordMetadata,
     RetriableError,
@@ -26,12 +24,11 @@ from sluice.api import (
     SourceTask,
     SourceTaskContext,
 )
-from sluice.runtime.errors import ErrorHandler, Stage
+from sluice.runtime.errors import Stage
 from sluice.runtime.offset_storage import StoreOffsetReader
 from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.runtime.submitted_records import SubmittedBatch, SubmittedRecords
-from sluice.runtime.transformation_chain import TransformationChain
-from sluice.runtime.worker_task import TaskStatusListener, WorkerTask
+from sluice.runtime.worker_task import RecordPipeline, TaskStatusListener, WorkerTask
 from sluice.storage.offset_codec import encode_value
 from sluice.storage.offsets import OffsetBackingStore
 
@@ -79,11 +76,7 @@ class WorkerSourceTask(WorkerTask):
         task_config: dict[str, str],
         listener: TaskStatusListener,
         target_state: TargetState,
-        key_converter: Converter,
-        value_converter: Converter,
-        header_converter: HeaderConverter,
-        chain: TransformationChain[SourceRecord],
-        errors: ErrorHandler,
+        pipeline: RecordPipeline,
         producer_config: dict[str, Any],
         offset_store: OffsetBackingStore,
         offset_flush_interval: float,
@@ -91,18 +84,18 @@ class WorkerSourceTask(WorkerTask):
         on_topic: Callable[[str], None] | None = None,
         ensure_topic: Callable[[str], None] | None = None,
     ) -> None:
-        super().__init__(id, listener, target_state)
+        super().__init__(
+            id,
+            listener,
+            target_state,
+            task_config,
+            pipeline,
+            offset_flush_interval,
+            offset_flush_timeout,
+        )
         self.task = task
-        self.task_config = task_config
-        self.key_converter = key_converter
-        self.value_converter = value_converter
-        self.header_converter = header_converter
-        self.chain = chain
-        self.errors = errors
         self.producer_config = producer_config
         self.offset_store = offset_store
-        self.flush_interval = offset_flush_interval
-        self.flush_timeout = offset_flush_timeout
         self.on_topic = on_topic
         self.ensure_topic = ensure_topic
         self.producer: Producer | None = None
@@ -142,10 +135,7 @@ class WorkerSourceTask(WorkerTask):
                 self._serve_callbacks(0)
             finally:
                 self.commit_offsets()
-        self.chain.close()
-        self.errors.close()
-        for conv in (self.key_converter, self.value_converter, self.header_converter):
-            conv.close()
+        self.close_pipeline()
         self.producer = None
 
     # -- the loop -----------------------------------------------------------------------------

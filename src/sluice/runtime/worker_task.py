@@ -12,12 +12,16 @@ import abc
 import logging
 import threading
 import traceback
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+from sluice.api import Converter, HeaderConverter
 from sluice.runtime import log_context
+from sluice.runtime.errors import ErrorHandler
 from sluice.runtime.status import ConnectorTaskId, TargetState
+from sluice.runtime.transformation_chain import TransformationChain
 
-__all__ = ["TaskStatusListener", "WorkerTask"]
+__all__ = ["RecordPipeline", "TaskStatusListener", "WorkerTask"]
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +40,43 @@ class TaskStatusListener(Protocol):
     def on_task_shutdown(self, task: ConnectorTaskId) -> None: ...
 
 
+@dataclass
+class RecordPipeline:
+    """What a task's records pass through besides the task: converters, transforms, errors."""
+
+    key_converter: Converter
+    value_converter: Converter
+    header_converter: HeaderConverter
+    chain: TransformationChain[Any]
+    errors: ErrorHandler
+
+
 class WorkerTask(abc.ABC):
     """Base of :class:`WorkerSourceTask` and :class:`WorkerSinkTask`."""
 
     def __init__(
-        self, id: ConnectorTaskId, listener: TaskStatusListener, target_state: TargetState
+        self,
+        id: ConnectorTaskId,
+        listener: TaskStatusListener,
+        target_state: TargetState,
+        task_config: dict[str, str],
+        pipeline: RecordPipeline,
+        offset_flush_interval: float,
+        offset_flush_timeout: float,
     ) -> None:
         self.id = id
         self.listener = listener
+        self.task_config = task_config
+        self.key_converter = pipeline.key_converter
+        self.value_converter = pipeline.value_converter
+        self.header_converter = pipeline.header_converter
+        self.chain = pipeline.chain
+        self.errors = pipeline.errors
+        self.errors.stopping = self.stopping = threading.Event()
+        self.flush_interval = offset_flush_interval
+        self.flush_timeout = offset_flush_timeout
         self._target = target_state
         self._state_lock = threading.Condition()
-        self.stopping = threading.Event()
         self.cancelled = False
         self.failed = False
         self.thread = threading.Thread(target=self.run, name=f"task-thread-{id}", daemon=True)
@@ -127,6 +157,13 @@ class WorkerTask(abc.ABC):
             if not self.failed and not self.cancelled:
                 self.listener.on_task_shutdown(self.id)
             log_context.set_context(None)
+
+    def close_pipeline(self) -> None:
+        """Release the transforms, error reporters and converters (task thread, at the end)."""
+        self.chain.close()
+        self.errors.close()
+        for conv in (self.key_converter, self.value_converter, self.header_converter):
+            conv.close()
 
     @abc.abstractmethod
     def initialize_and_start(self) -> None:
