@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import sqlalchemy
 from sqlalchemy.engine import Connection
 
-from sluice.api import Schema, Type
+from sluice.api import ConnectError, Schema, Type
 from sluice.connectors.jdbc.columns import ColumnInfo, kind_of_sqlalchemy_type
 from sluice.connectors.jdbc.identifiers import TableId, quote_identifier, split_identifier
 from sluice.connectors.jdbc.urls import DatabaseKind
@@ -193,9 +193,24 @@ class Dialect(abc.ABC):
         return f"SELECT * FROM ({sql}) sluice_q WHERE 1 = 0"
 
     # -- sink DDL -----------------------------------------------------------------------------
-    @abc.abstractmethod
+    column_family: ClassVar[str]
+    """The database's name in messages (``PostgreSQL``)."""
+    logical_ddl: ClassVar[dict[str, str]]
+    """Column types of the logical types, by logical name."""
+    type_ddl: ClassVar[dict[Type, str]]
+    """Column types of the physical types."""
+
     def ddl_type(self, schema: Schema, is_key: bool) -> str:
         """The column type ``auto.create``/``auto.evolve`` uses for a Connect schema."""
+        logical = self._logical(schema)
+        if logical is not None:
+            return self.logical_ddl[logical]
+        found = self.type_ddl.get(schema.type)
+        if found is None:
+            raise ConnectError(
+                f"Cannot create a {self.column_family} column for schema type {schema.type}"
+            )
+        return found
 
     def _logical(self, schema: Schema) -> str | None:
         return (

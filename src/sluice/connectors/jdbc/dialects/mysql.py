@@ -17,9 +17,16 @@ from pymysql.constants import FIELD_TYPE  # type: ignore[import-untyped]
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from sluice.api import ConnectError, Schema, Type
+from sluice.api import Schema, Type
 from sluice.connectors.jdbc.columns import ColumnInfo, ColumnKind
-from sluice.connectors.jdbc.dialects.base import Dialect, sorted_tables
+from sluice.connectors.jdbc.dialects.base import (
+    DATE_NAME,
+    DECIMAL_NAME,
+    TIME_NAME,
+    TIMESTAMP_NAME,
+    Dialect,
+    sorted_tables,
+)
 from sluice.connectors.jdbc.identifiers import TableId
 from sluice.connectors.jdbc.source_schema import PRECISION_PARAMETER
 from sluice.connectors.jdbc.urls import DatabaseKind
@@ -61,6 +68,21 @@ _TABLE_TYPES: Final = {
 
 
 class MySqlDialect(Dialect):
+    column_family = "MySQL"
+    logical_ddl: ClassVar[dict[str, str]] = {
+        DATE_NAME: "DATE",
+        TIME_NAME: "TIME(3)",
+        TIMESTAMP_NAME: "DATETIME(3)",
+    }
+    type_ddl: ClassVar[dict[Type, str]] = {
+        Type.INT8: "TINYINT",
+        Type.INT16: "SMALLINT",
+        Type.INT32: "INT",
+        Type.INT64: "BIGINT",
+        Type.FLOAT32: "FLOAT",
+        Type.FLOAT64: "DOUBLE",
+        Type.BOOLEAN: "TINYINT",
+    }
     kind: ClassVar[DatabaseKind] = DatabaseKind.MYSQL
     quote_char: ClassVar[str] = "`"
     placeholder: ClassVar[str] = "%s"
@@ -155,35 +177,16 @@ class MySqlDialect(Dialect):
 
     # -- DDL ----------------------------------------------------------------------------------
     def ddl_type(self, schema: Schema, is_key: bool) -> str:
-        logical = self._logical(schema)
-        if logical == "org.apache.kafka.connect.data.Decimal":
+        if self._logical(schema) == DECIMAL_NAME:
             scale = int((schema.parameters or {}).get("scale", "0"))
             precision = int((schema.parameters or {}).get(PRECISION_PARAMETER, "65"))
             precision = max(min(precision, 65), scale, 1)
             return f"DECIMAL({precision},{min(scale, 30)})"
-        if logical == "org.apache.kafka.connect.data.Date":
-            return "DATE"
-        if logical == "org.apache.kafka.connect.data.Time":
-            return "TIME(3)"
-        if logical == "org.apache.kafka.connect.data.Timestamp":
-            return "DATETIME(3)"
         if schema.type is Type.STRING:
             return "VARCHAR(256)" if is_key else "LONGTEXT"
         if schema.type is Type.BYTES:
             return "VARBINARY(767)" if is_key else "LONGBLOB"
-        mapping = {
-            Type.INT8: "TINYINT",
-            Type.INT16: "SMALLINT",
-            Type.INT32: "INT",
-            Type.INT64: "BIGINT",
-            Type.FLOAT32: "FLOAT",
-            Type.FLOAT64: "DOUBLE",
-            Type.BOOLEAN: "TINYINT",
-        }
-        found = mapping.get(schema.type)
-        if found is None:
-            raise ConnectError(f"Cannot create a MySQL column for schema type {schema.type}")
-        return found
+        return super().ddl_type(schema, is_key)
 
     def default_literal(self, schema: Schema, value: Any) -> str | None:
         if isinstance(value, str) and schema.type is Type.STRING:

@@ -11,9 +11,16 @@ from psycopg.types.string import TextLoader
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from sluice.api import ConnectError, Schema, Type
+from sluice.api import Type
 from sluice.connectors.jdbc.columns import ColumnInfo, ColumnKind
-from sluice.connectors.jdbc.dialects.base import Dialect, sorted_tables
+from sluice.connectors.jdbc.dialects.base import (
+    DATE_NAME,
+    DECIMAL_NAME,
+    TIME_NAME,
+    TIMESTAMP_NAME,
+    Dialect,
+    sorted_tables,
+)
 from sluice.connectors.jdbc.identifiers import TableId
 from sluice.connectors.jdbc.urls import DatabaseKind
 
@@ -58,6 +65,24 @@ _TABLE_TYPES: Final = {
 
 
 class PostgresDialect(Dialect):
+    column_family = "PostgreSQL"
+    logical_ddl: ClassVar[dict[str, str]] = {
+        DECIMAL_NAME: "DECIMAL",
+        DATE_NAME: "DATE",
+        TIME_NAME: "TIME",
+        TIMESTAMP_NAME: "TIMESTAMP",
+    }
+    type_ddl: ClassVar[dict[Type, str]] = {
+        Type.INT8: "SMALLINT",
+        Type.INT16: "SMALLINT",
+        Type.INT32: "INT",
+        Type.INT64: "BIGINT",
+        Type.FLOAT32: "REAL",
+        Type.FLOAT64: "DOUBLE PRECISION",
+        Type.BOOLEAN: "BOOLEAN",
+        Type.STRING: "TEXT",
+        Type.BYTES: "BYTEA",
+    }
     kind: ClassVar[DatabaseKind] = DatabaseKind.POSTGRESQL
     quote_char: ClassVar[str] = '"'
     placeholder: ClassVar[str] = "%s"
@@ -147,30 +172,6 @@ class PostgresDialect(Dialect):
         return cursor
 
     # -- DDL ----------------------------------------------------------------------------------
-    def ddl_type(self, schema: Schema, is_key: bool) -> str:
-        logical = self._logical(schema)
-        if logical is not None:
-            return {
-                "org.apache.kafka.connect.data.Decimal": "DECIMAL",
-                "org.apache.kafka.connect.data.Date": "DATE",
-                "org.apache.kafka.connect.data.Time": "TIME",
-                "org.apache.kafka.connect.data.Timestamp": "TIMESTAMP",
-            }[logical]
-        mapping = {
-            Type.INT8: "SMALLINT",
-            Type.INT16: "SMALLINT",
-            Type.INT32: "INT",
-            Type.INT64: "BIGINT",
-            Type.FLOAT32: "REAL",
-            Type.FLOAT64: "DOUBLE PRECISION",
-            Type.BOOLEAN: "BOOLEAN",
-            Type.STRING: "TEXT",
-            Type.BYTES: "BYTEA",
-        }
-        found = mapping.get(schema.type)
-        if found is None:
-            raise ConnectError(f"Cannot create a PostgreSQL column for schema type {schema.type}")
-        return found
 
     def upsert_sql(self, table: TableId, keys: Sequence[str], others: Sequence[str]) -> str:
         cols = [*keys, *others]

@@ -15,9 +15,17 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import StaticPool
 
-from sluice.api import ConnectError, Schema, Type
+from sluice.api import Schema, Type
 from sluice.connectors.jdbc.columns import ColumnInfo, ColumnKind
-from sluice.connectors.jdbc.dialects.base import Dialect, like_to_regex, sorted_tables
+from sluice.connectors.jdbc.dialects.base import (
+    DATE_NAME,
+    DECIMAL_NAME,
+    TIME_NAME,
+    TIMESTAMP_NAME,
+    Dialect,
+    like_to_regex,
+    sorted_tables,
+)
 from sluice.connectors.jdbc.identifiers import TableId
 from sluice.connectors.jdbc.urls import DatabaseKind
 
@@ -27,6 +35,24 @@ TEXT_FORMAT = "%Y-%m-%d %H:%M:%f"
 
 
 class SqliteDialect(Dialect):
+    column_family = "SQLite"
+    logical_ddl: ClassVar[dict[str, str]] = {
+        DECIMAL_NAME: "NUMERIC",
+        DATE_NAME: "DATE",
+        TIME_NAME: "TIME",
+        TIMESTAMP_NAME: "DATETIME",
+    }
+    type_ddl: ClassVar[dict[Type, str]] = {
+        Type.INT8: "INTEGER",
+        Type.INT16: "INTEGER",
+        Type.INT32: "INTEGER",
+        Type.INT64: "INTEGER",
+        Type.FLOAT32: "REAL",
+        Type.FLOAT64: "REAL",
+        Type.BOOLEAN: "INTEGER",
+        Type.STRING: "TEXT",
+        Type.BYTES: "BLOB",
+    }
     kind: ClassVar[DatabaseKind] = DatabaseKind.SQLITE
     quote_char: ClassVar[str] = '"'
     placeholder: ClassVar[str] = "?"
@@ -121,30 +147,6 @@ class SqliteDialect(Dialect):
         return cursor
 
     # -- DDL ----------------------------------------------------------------------------------
-    def ddl_type(self, schema: Schema, is_key: bool) -> str:
-        logical = self._logical(schema)
-        if logical is not None:
-            return {
-                "org.apache.kafka.connect.data.Decimal": "NUMERIC",
-                "org.apache.kafka.connect.data.Date": "DATE",
-                "org.apache.kafka.connect.data.Time": "TIME",
-                "org.apache.kafka.connect.data.Timestamp": "DATETIME",
-            }[logical]
-        mapping = {
-            Type.INT8: "INTEGER",
-            Type.INT16: "INTEGER",
-            Type.INT32: "INTEGER",
-            Type.INT64: "INTEGER",
-            Type.FLOAT32: "REAL",
-            Type.FLOAT64: "REAL",
-            Type.BOOLEAN: "INTEGER",
-            Type.STRING: "TEXT",
-            Type.BYTES: "BLOB",
-        }
-        found = mapping.get(schema.type)
-        if found is None:
-            raise ConnectError(f"Cannot create a SQLite column for schema type {schema.type}")
-        return found
 
     def default_literal(self, schema: Schema, value: Any) -> str | None:
         if isinstance(value, bool):
