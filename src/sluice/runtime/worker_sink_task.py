@@ -181,7 +181,9 @@ class WorkerSinkTask(WorkerTask):
                 batch, self._retry_batch = self._retry_batch, None
                 self._deliver(batch)
                 continue
-            messages = consumer.consume(self.max_poll_records, 1.0)
+            # Wake for the next commit, as Kafka's poll timeout does, not a second later.
+            wait = min(1.0, max(0.0, self._next_commit - time.monotonic()))
+            messages = consumer.consume(self.max_poll_records, wait)
             if messages:
                 self._process(messages)
 

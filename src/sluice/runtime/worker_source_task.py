@@ -1,14 +1,18 @@
 """The source task loop: poll, transform, convert, produce, and commit acknowledged offsets.
 
-Everything happens on the task thread, including the producer's delivery callbacks (served by
-``producer.poll``), so offset bookkeeping needs no locks. Offsets are written to the store every
-``offset.flush.interval.ms`` and at shutdown, and only for the acknowledged prefix of what was
-sent (see :mod:`sluice.runtime.submitted_records`).
+The task thread does the work and serves the producer's delivery callbacks (``producer.poll``).
+Offsets are written to the store every ``offset.flush.interval.ms`` and at shutdown, and only for
+the acknowledged prefix of what was sent (see :mod:`sluice.runtime.submitted_records`). While the
+task sits in ``poll`` (a connector may wait there, FileStreamSource for a second at the end of
+its file), a committer thread serves the callbacks and commits in its place, as Kafka's
+``SourceTaskOffsetCommitter`` does: the task's lock, held by the task thread everywhere but in
+``poll``, keeps the two from ever touching the bookkeeping at once.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from functools import partial
@@ -105,6 +109,9 @@ class WorkerSourceTask(WorkerTask):
         self._wants_commit_record = type(task).commit_record is not SourceTask.commit_record
         self._header_cache: dict[Any, Any] = {}
         self._next_commit = 0.0
+        self._lock = threading.Lock()
+        self._committer_stop = threading.Event()
+        self._committer: threading.Thread | None = None
         self._started_task = False
         self.records_polled = 0
         self.records_written = 0
@@ -117,6 +124,10 @@ class WorkerSourceTask(WorkerTask):
         self.task.start(self.task_config)
         self._started_task = True
         self._next_commit = time.monotonic() + self.flush_interval
+        self._committer = threading.Thread(
+            target=self._commit_while_polling, name=f"{self}-committer", daemon=True
+        )
+        self._committer.start()
         log.info("%s Source task finished initialization and start", self)
 
     def on_stop_requested(self) -> None:
@@ -128,6 +139,9 @@ class WorkerSourceTask(WorkerTask):
                 log.exception("%s failed to stop the source task", self)
 
     def close(self) -> None:
+        self._committer_stop.set()
+        if self._committer is not None:
+            self._committer.join()
         producer = self.producer
         if producer is not None and not self.cancelled:
             producer.flush(self.flush_timeout)
@@ -140,27 +154,61 @@ class WorkerSourceTask(WorkerTask):
 
     # -- the loop -----------------------------------------------------------------------------
     def execute(self) -> None:
-        producer = self.producer
-        assert producer is not None
-        while not self.stopping.is_set():
-            if self.paused:
-                self.listener.on_task_pause(self.id)
-                if not self.await_unpaused():
+        assert self.producer is not None
+        lock = self._lock
+        lock.acquire()
+        try:
+            while not self.stopping.is_set():
+                if self.paused:
+                    self.listener.on_task_pause(self.id)
+                    lock.release()
+                    try:
+                        unpaused = self.await_unpaused()
+                    finally:
+                        lock.acquire()
+                    if not unpaused:
+                        break
+                    self.listener.on_task_resume(self.id)
+                    continue
+                self._serve_callbacks(0)
+                self._maybe_commit()
+                lock.release()
+                try:
+                    records = self.task.poll()
+                except RetriableError as e:
+                    log.warning(
+                        "%s failed to poll records from SourceTask. Will retry: %s", self, e
+                    )
+                    continue
+                finally:
+                    lock.acquire()
+                if self.stopping.is_set() and not records:
                     break
-                self.listener.on_task_resume(self.id)
-                continue
-            self._serve_callbacks(0)
-            self._maybe_commit()
+                if records:
+                    self.records_polled += len(records)
+                    self._send(records)
+        finally:
+            lock.release()
+
+    def _commit_while_polling(self) -> None:
+        """Commit when due while the task thread waits in ``poll`` (or is paused).
+
+        Only acknowledgements are served here; send failures stay queued for the task thread,
+        whose error handler decides whether they fail the task, and until then keep their
+        batch, and everything after it, uncommitted.
+        """
+        stop = self._committer_stop
+        while not stop.wait(max(0.01, self._next_commit - time.monotonic())):
+            if not self._lock.acquire(blocking=False):
+                continue  # the task thread is working and commits by itself
             try:
-                records = self.task.poll()
-            except RetriableError as e:
-                log.warning("%s failed to poll records from SourceTask. Will retry: %s", self, e)
-                continue
-            if self.stopping.is_set() and not records:
-                break
-            if records:
-                self.records_polled += len(records)
-                self._send(records)
+                if self.producer is not None and time.monotonic() >= self._next_commit:
+                    self.producer.poll(0)
+                    self._maybe_commit()
+            except Exception:
+                log.exception("%s Offset commit from the committer thread failed", self)
+            finally:
+                self._lock.release()
 
     def _serve_callbacks(self, timeout: float) -> None:
         assert self.producer is not None

@@ -145,7 +145,9 @@ class FileStreamSourceTask(SourceTask):
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._inode: int | None = None
-        self._pending: list[tuple[bytes, int]] = []
+        self._lines: list[str] | list[bytes] = []
+        self._at = 0
+        self._crlf = False
 
     def _open(self) -> bool:
         if self.stream is not None:
@@ -187,7 +189,7 @@ class FileStreamSourceTask(SourceTask):
         self.position = position
         self._inode = os.fstat(stream.fileno()).st_ino
         self.stream = stream
-        self.buffer = b""
+        self._reset_buffer()
         return True
 
     def poll(self) -> list[SourceRecord] | None:
@@ -200,18 +202,36 @@ class FileStreamSourceTask(SourceTask):
         return records or None
 
     def _poll_locked(self) -> list[SourceRecord] | None:
-        """Complete lines, ``[]`` when only a partial line was read, ``None`` when idle."""
+        """Complete lines, ``[]`` when only a partial line was read, ``None`` when idle.
+
+        Each chunk is split into lines once and handed out ``batch.size`` lines at a time;
+        re-scanning the rest of a 1 MiB buffer on every poll cost more than the records did.
+        """
         if not self._open():
             return None
-        records = self._take_lines()
-        if records:
-            return records
+        if self._at < len(self._lines):
+            return self._emit_lines()
+        if self._crlf:
+            records = self._take_lines()
+            if records:
+                return records
         chunk = self._read()
         if not chunk:
             self._check_truncation()
             return None
-        self.buffer += chunk
-        return self._take_lines()
+        buf = self.buffer + chunk
+        self._crlf = b"\r" in buf
+        if self._crlf:
+            self.buffer = buf
+            return self._take_lines()
+        if buf.isascii():  # one decode per chunk; a character is then a byte
+            lines: list[str] | list[bytes] = buf.decode("ascii").split("\n")
+            self.buffer = lines.pop().encode("ascii")
+        else:
+            lines = buf.split(b"\n")
+            self.buffer = lines.pop()
+        self._lines, self._at = lines, 0
+        return self._emit_lines()
 
     def _read(self) -> bytes:
         assert self.stream is not None
@@ -219,11 +239,43 @@ class FileStreamSourceTask(SourceTask):
             return self.stream.read1(CHUNK)  # type: ignore[attr-defined,no-any-return]
         return self.stream.read(CHUNK)
 
+    def _emit_lines(self) -> list[SourceRecord]:
+        """The next ``batch.size`` lines of the split chunk (``\n`` endings only)."""
+        at = self._at
+        end = min(at + self.batch_size, len(self._lines))
+        lines = self._lines[at:end]
+        if end == len(self._lines):
+            self._lines, self._at = [], 0
+        else:
+            self._at = end
+        topic = self.topic
+        partition = self.partition
+        schema = Schema.STRING_SCHEMA
+        position = self.position
+        now = int(time.time() * 1000)
+        records: list[SourceRecord] = []
+        append = records.append
+        for line in lines:
+            position += len(line) + 1  # an ASCII chunk's lines are str, a character a byte
+            append(
+                SourceRecord(
+                    partition,
+                    {POSITION_FIELD: position} if partition else None,
+                    topic,
+                    None,
+                    None,
+                    None,
+                    schema,
+                    line if type(line) is str else line.decode("utf-8", "replace"),
+                    now,
+                )
+            )
+        self.position = position
+        return records
+
     def _take_lines(self) -> list[SourceRecord]:
-        """Split complete lines off the buffer, at most ``batch.size`` of them."""
+        """Split lines ending in ``\r\n``, ``\r`` or ``\n`` off the buffer, ``batch.size`` at most."""
         buf = self.buffer
-        if not buf:
-            return []
         records: list[SourceRecord] = []
         topic = self.topic
         partition = self.partition
@@ -231,22 +283,13 @@ class FileStreamSourceTask(SourceTask):
         limit = self.batch_size
         start = 0
         now = int(time.time() * 1000)
-        has_cr = b"\r" in buf
-        if not has_cr:
-            return self._take_lf_lines(buf, now)
         while len(records) < limit:
-            if has_cr:
-                m = _LINE_END.search(buf, start)
-                if m is None:
-                    break
-                if m.group() == b"\r" and m.end() == len(buf):
-                    break  # a \r\n may be split across reads
-                end, nxt = m.start(), m.end()
-            else:
-                end = buf.find(b"\n", start)
-                if end < 0:
-                    break
-                nxt = end + 1
+            m = _LINE_END.search(buf, start)
+            if m is None:
+                break
+            if m.group() == b"\r" and m.end() == len(buf):
+                break  # a \r\n may be split across reads
+            end, nxt = m.start(), m.end()
             line = buf[start:end].decode("utf-8", "replace")
             position += nxt - start
             start = nxt
@@ -267,46 +310,6 @@ class FileStreamSourceTask(SourceTask):
         self.position = position
         return records
 
-    def _take_lf_lines(self, buf: bytes, now: int) -> list[SourceRecord]:
-        """The common case (``\n`` endings only): split the buffer in one call."""
-        end = len(buf)
-        last_nl = buf.rfind(b"\n")
-        if last_nl < 0:
-            return []
-        parts = buf[: last_nl + 1].split(b"\n", self.batch_size)
-        if len(parts) > self.batch_size:
-            rest = parts.pop()  # more than a batch: keep the remainder for the next poll
-            consumed = last_nl + 1 - len(rest)
-        else:
-            parts.pop()  # the empty string after the final newline
-            consumed = last_nl + 1
-        topic = self.topic
-        partition = self.partition
-        schema = Schema.STRING_SCHEMA
-        position = self.position
-        records: list[SourceRecord] = []
-        append = records.append
-        # ASCII decodes faster and cannot hold a malformed sequence.
-        codec, errors = ("ascii", "strict") if buf.isascii() else ("utf-8", "replace")
-        for line in parts:
-            position += len(line) + 1
-            append(
-                SourceRecord(
-                    partition,
-                    {POSITION_FIELD: position} if partition else None,
-                    topic,
-                    None,
-                    None,
-                    None,
-                    schema,
-                    line.decode(codec, errors),
-                    now,
-                )
-            )
-        self.buffer = buf[consumed:end]
-        self.position = position
-        return records
-
     def _check_truncation(self) -> None:
         if self.filename is None or self.stream is None:
             return
@@ -320,9 +323,13 @@ class FileStreamSourceTask(SourceTask):
             )
             self.stream.close()
             self.stream = None
-            self.buffer = b""
+            self._reset_buffer()
             if self._open_fresh():
                 self.position = 0
+
+    def _reset_buffer(self) -> None:
+        self.buffer = b""
+        self._lines, self._at, self._crlf = [], 0, False
 
     def _open_fresh(self) -> bool:
         assert self.filename is not None
