@@ -130,8 +130,11 @@ class StringConverter(Converter, HeaderConverter):
         schema = Schema.OPTIONAL_STRING_SCHEMA
         if self._in.codec != "utf-8" or self._in.utf16:
             return super().to_connect_batch(topic, values)
+        # tuple.__new__ skips the NamedTuple constructor's Python frame; nulls share one pair.
+        make = tuple.__new__
+        null = SchemaAndValue(schema, None)
         return [
-            SchemaAndValue(schema, None if v is None else v.decode("utf-8", "replace"))
+            null if v is None else make(SchemaAndValue, (schema, v.decode("utf-8", "replace")))
             for v in values
         ]
 

@@ -220,7 +220,9 @@ class WorkerSinkTask(WorkerTask):
         append = records.append
         next_offsets: dict[int, int] = {}
         ts_types = _TS_TYPES
-        for m, k, v in zip(messages, keys, values, strict=True):
+        for m, (key_schema, key), (value_schema, value) in zip(
+            messages, keys, values, strict=True
+        ):
             partition = m.partition()
             offset = m.offset()
             ts_type, ts = m.timestamp()
@@ -228,10 +230,10 @@ class WorkerSinkTask(WorkerTask):
                 SinkRecord(
                     topic,
                     partition,
-                    k.schema,
-                    k.value,
-                    v.schema,
-                    v.value,
+                    key_schema,
+                    key,
+                    value_schema,
+                    value,
                     offset,
                     ts if ts_type else None,
                     ts_types[ts_type],
