@@ -421,6 +421,15 @@ def value_to_string(value: Any, schema: Schema | None = None) -> str:
         return bigdecimal_to_string(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(value).decode("ascii")
+    if isinstance(value, Struct):
+        # Sinks print whole records this way: str and int fields skip the dispatch above.
+        parts = []
+        for v, f in zip(value._values, value.schema.fields, strict=True):
+            if v is not None:
+                t = type(v)
+                text = v if t is str else str(v) if t is int else value_to_string(v, f.schema)
+                parts.append(f.name + "=" + text)
+        return "Struct{" + ",".join(parts) + "}"
     if isinstance(value, (list, tuple)):
         elem = schema.value_schema if schema is not None else None
         return "[" + ", ".join(value_to_string(v, elem) for v in value) + "]"
@@ -431,13 +440,6 @@ def value_to_string(value: Any, schema: Schema | None = None) -> str:
             value_to_string(k, ks) + "=" + value_to_string(v, vs) for k, v in value.items()
         )
         return "{" + inner + "}"
-    if isinstance(value, Struct):
-        parts = []
-        for f in value.schema.fields:
-            v = value.get_without_default(f)
-            if v is not None:
-                parts.append(f.name + "=" + value_to_string(v, f.schema))
-        return "Struct{" + ",".join(parts) + "}"
     if isinstance(value, (_dt.date, _dt.time)):
         return _date_to_string(value)
     return str(value)

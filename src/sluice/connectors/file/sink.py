@@ -13,13 +13,14 @@ from sluice.api import (
     ConfigType,
     ConnectError,
     Importance,
+    Schema,
     SinkConnector,
     SinkRecord,
     SinkTask,
-    Struct,
     Task,
     TopicPartition,
 )
+from sluice.api._java_text import value_to_string
 
 __all__ = ["FileStreamSinkConnector", "FileStreamSinkTask", "java_string"]
 
@@ -36,38 +37,16 @@ def _config_def() -> ConfigDef:
     )
 
 
-def java_string(value: Any) -> str:
-    """``String.valueOf(value)`` as Java renders Connect values, so output files match Kafka's."""
-    if isinstance(value, str):
+def java_string(value: Any, schema: Schema | None = None) -> str:
+    """``String.valueOf(value)`` as Java prints the Connect value, so output files match Kafka's.
+
+    A top-level byte array is written as UTF-8 text (Java would print an object address).
+    """
+    if type(value) is str:
         return value
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        text = repr(value)
-        if text in ("inf", "-inf", "nan"):
-            return {"inf": "Infinity", "-inf": "-Infinity", "nan": "NaN"}[text]
-        if "e" in text:
-            mantissa, exp = text.split("e")
-            if "." not in mantissa:
-                mantissa += ".0"
-            return f"{mantissa}E{int(exp)}"
-        return text
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{java_string(k)}={java_string(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(java_string(v) for v in value) + "]"
-    if isinstance(value, Struct):
-        fields = ",".join(
-            f"{f.name}={java_string(value.get_without_default(f))}"
-            for f in value.schema.fields
-            if value.get_without_default(f) is not None
-        )
-        return "Struct{" + fields + "}"
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("utf-8", "replace")
-    return str(value)
+    return value_to_string(value, schema)
 
 
 class FileStreamSinkConnector(SinkConnector):
@@ -123,7 +102,10 @@ class FileStreamSinkTask(SinkTask):
     def put(self, records: list[SinkRecord]) -> None:
         if not records:
             return
-        lines = [v if type(v) is str else java_string(v) for v in [r.value for r in records]]
+        lines = [
+            r.value if type(r.value) is str else java_string(r.value, r.value_schema)
+            for r in records
+        ]
         data = ("\n".join(lines) + "\n").encode("utf-8")
         view = memoryview(data)
         while view:
