@@ -220,9 +220,7 @@ class WorkerSinkTask(WorkerTask):
         append = records.append
         next_offsets: dict[int, int] = {}
         ts_types = _TS_TYPES
-        for m, (key_schema, key), (value_schema, value) in zip(
-            messages, keys, values, strict=True
-        ):
+        for m, (key_schema, key), (value_schema, value) in zip(messages, keys, values, strict=True):
             partition = m.partition()
             offset = m.offset()
             ts_type, ts = m.timestamp()

@@ -274,7 +274,7 @@ class FileStreamSourceTask(SourceTask):
         return records
 
     def _take_lines(self) -> list[SourceRecord]:
-        """Split lines ending in ``\r\n``, ``\r`` or ``\n`` off the buffer, ``batch.size`` at most."""
+        """Split lines ending in ``\r\n``, ``\r`` or ``\n`` off the buffer."""
         buf = self.buffer
         records: list[SourceRecord] = []
         topic = self.topic
