@@ -224,12 +224,15 @@ class FileStreamSourceTask(SourceTask):
         if self._crlf:
             self.buffer = buf
             return self._take_lines()
+        lines: list[str] | list[bytes]
         if buf.isascii():  # one decode per chunk; a character is then a byte
-            lines: list[str] | list[bytes] = buf.decode("ascii").split("\n")
-            self.buffer = lines.pop().encode("ascii")
+            text = buf.decode("ascii").split("\n")
+            self.buffer = text.pop().encode("ascii")
+            lines = text
         else:
-            lines = buf.split(b"\n")
-            self.buffer = lines.pop()
+            raw = buf.split(b"\n")
+            self.buffer = raw.pop()
+            lines = raw
         self._lines, self._at = lines, 0
         return self._emit_lines()
 
@@ -266,7 +269,7 @@ class FileStreamSourceTask(SourceTask):
                     None,
                     None,
                     schema,
-                    line if type(line) is str else line.decode("utf-8", "replace"),
+                    line if isinstance(line, str) else line.decode("utf-8", "replace"),
                     now,
                 )
             )
