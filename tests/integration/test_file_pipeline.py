@@ -134,3 +134,32 @@ def test_failed_task_is_reported_and_restart_recovers(
         assert planned.tasks[0].state.value == "RESTARTING"
         w.wait_running("flaky")
         consume_all(kafka_bootstrap, topic, 10)
+
+
+def test_source_offsets_commit_while_the_task_blocks_in_poll(
+    kafka_bootstrap: str, kafka_topic, tmp_path: Path
+) -> None:
+    """Kafka commits source offsets on a timer, not between polls: a connector that waits in
+    ``poll`` for new data must not hold back the commit of what it already sent."""
+    topic = kafka_topic()
+    plugins = Path(__file__).parent / "plugins"
+    worker_props = {"plugin.path": str(plugins), "offset.flush.interval.ms": "200"}
+    config = {"connector.class": "SendThenBlockSourceConnector", "topic": topic, "count": "500"}
+    offsets_file = tmp_path / "w" / "connect.offsets"
+    key = json.dumps(["blocker", {"stream": "s"}], separators=(",", ":")).encode()
+
+    def committed() -> object:
+        if not offsets_file.exists():
+            return None
+        store = FileOffsetBackingStore(offsets_file)
+        store.start()
+        raw = store.get([key]).get(key)
+        return json.loads(raw) if raw else None
+
+    with EmbeddedWorker(kafka_bootstrap, tmp_path / "w", worker_props) as w:
+        w.create("blocker", config)
+        w.wait_running("blocker")
+        consume_all(kafka_bootstrap, topic, 500)
+        # The task is still inside poll (it returns only when stopped) and the offset is there.
+        wait_for(lambda: committed() == {"n": 500}, 30, message=lambda: f"committed {committed()}")
+        assert w.herder.connector_status("blocker").tasks[0].state.value == "RUNNING"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -100,3 +101,43 @@ class ReportOddSinkTask(SinkTask):
 
     def stop(self) -> None:
         return None
+
+
+class SendThenBlockSourceConnector(SourceConnector):
+    """Its task sends ``count`` records in one poll, then blocks in ``poll`` until stopped."""
+
+    def start(self, props: Mapping[str, str]) -> None:
+        self.props = dict(props)
+
+    def task_class(self) -> type[Task]:
+        return SendThenBlockSourceTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.props)]
+
+    def stop(self) -> None:
+        return None
+
+    def config(self) -> ConfigDef:
+        return ConfigDef().define("topic", ConfigType.STRING).define("count", ConfigType.INT)
+
+
+class SendThenBlockSourceTask(SourceTask):
+    def start(self, props: Mapping[str, str]) -> None:
+        self.topic = props["topic"]
+        self.count = int(props["count"])
+        self.sent = False
+        self.stopped = threading.Event()
+
+    def poll(self) -> list[SourceRecord] | None:
+        if self.sent:
+            self.stopped.wait()  # a connector waiting for its source, for as long as it takes
+            return None
+        self.sent = True
+        return [
+            SourceRecord({"stream": "s"}, {"n": n}, self.topic, None, None, None, None, str(n))
+            for n in range(1, self.count + 1)
+        ]
+
+    def stop(self) -> None:
+        self.stopped.set()

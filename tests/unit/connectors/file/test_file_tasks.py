@@ -1,3 +1,4 @@
+import datetime
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from sluice.api import (
     SchemaBuilder,
     SinkRecord,
     Struct,
+    Timestamp,
     TopicPartition,
 )
 from sluice.connectors.file import (
@@ -55,6 +57,24 @@ def test_source_resumes_from_committed_position(tmp_path: Path) -> None:
     again.start()
     assert [r.value for r in again.poll_until(6)] == [str(i) for i in range(4, 10)]
     again.stop()
+
+
+def test_source_lines_across_chunks_in_small_batches(tmp_path: Path) -> None:
+    """Lines straddle the 1 MiB read chunks; ASCII and non-ASCII chunks alternate."""
+    from sluice.connectors.file.source import CHUNK
+
+    lines = [("é" if (i // 5000) % 2 else "a") * (i % 97) + f"-{i}" for i in range(40_000)]
+    data = "".join(line + "\n" for line in lines).encode()
+    assert len(data) > 2 * CHUNK
+    f = tmp_path / "in.txt"
+    f.write_bytes(data)
+    h = _source(f, batch=333)
+    records = h.poll_until(len(lines))
+    assert [r.value for r in records] == lines
+    ends = [len(line.encode()) + 1 for line in lines]
+    assert records[-1].source_offset == {"position": len(data)}
+    assert records[12_345].source_offset == {"position": sum(ends[:12_346])}
+    h.stop()
 
 
 def test_source_detects_truncation(tmp_path: Path) -> None:
@@ -106,3 +126,16 @@ def test_java_string_renderings() -> None:
     assert java_string(1.0e20) == "1.0E20"
     assert java_string({"a": 1, "b": [1, 2]}) == "{a=1, b=[1, 2]}"
     assert java_string(float("nan")) == "NaN"
+    assert java_string(b"caf\xc3\xa9") == "café"  # bytes as text, not Java's object address
+    # Logical types and 32-bit floats print as the JVM's toString of the Connect value does.
+    schema = (
+        SchemaBuilder.struct()
+        .field("n", Schema.INT32_SCHEMA)
+        .field("f", Schema.FLOAT32_SCHEMA)
+        .field("at", Timestamp.SCHEMA)
+        .field("none", Schema.OPTIONAL_STRING_SCHEMA)
+        .build()
+    )
+    at = datetime.datetime(2026, 11, 24, 5, 30, 1, tzinfo=datetime.UTC)
+    value = Struct(schema).put("n", 7).put("f", 0.1).put("at", at)
+    assert java_string(value, schema) == ("Struct{n=7,f=0.1,at=Tue Nov 24 05:30:01 UTC 2026}")
