@@ -118,7 +118,9 @@ def test_sink_kill9_mid_topic(kafka_bootstrap: str, kafka_topic, tmp_path: Path)
             "connector.class": "FileStreamSink",
             "file": str(out),
             "topics": topic,
-            "consumer.override.max.poll.records": "2000",
+            # Ten records a poll: slow enough (about 100k records a second) that the kill
+            # lands mid-topic; a full batch of 2000 drains the topic between two commits.
+            "consumer.override.max.poll.records": "10",
         },
     )
     proc = start_worker(tmp_path, worker, conn)

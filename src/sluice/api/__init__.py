@@ -51,6 +51,7 @@ from sluice.api.records import (
 )
 from sluice.api.schema import Field, Schema, SchemaBuilder, Type, validate_value
 from sluice.api.sink import ErrantRecordReporter, SinkConnector, SinkTask, SinkTaskContext
+from sluice.api.sink_batch import SinkRecordBatch
 from sluice.api.source import (
     ExactlyOnceSupport,
     OffsetStorageReader,
@@ -108,6 +109,7 @@ __all__ = [
     "SchemaProjectorError",
     "SinkConnector",
     "SinkRecord",
+    "SinkRecordBatch",
     "SinkTask",
     "SinkTaskContext",
     "SourceConnector",

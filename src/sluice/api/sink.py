@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 
 from sluice.api.connector import Connector, Task
 from sluice.api.records import SinkRecord, TopicPartition
+from sluice.api.sink_batch import SinkRecordBatch
 
 __all__ = ["ErrantRecordReporter", "SinkConnector", "SinkTask", "SinkTaskContext"]
 
@@ -79,6 +80,14 @@ class SinkTask(Task, abc.ABC):
     def put(self, records: list[SinkRecord]) -> None:
         """Write (or buffer) records. Raise :class:`~sluice.api.RetriableError` to have the same
         batch delivered again after ``context.timeout``; any other error fails the task."""
+
+    def put_batch(self, batch: SinkRecordBatch) -> None:
+        """What the runtime calls: ``put(batch.records())`` unless a task reads columns.
+
+        Override it (keeping ``put`` for callers that hold records) when the task can work
+        from :attr:`SinkRecordBatch.values` and friends; the same contract as ``put`` holds.
+        """
+        self.put(batch.records())
 
     def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
         """Make everything ``put`` so far durable."""

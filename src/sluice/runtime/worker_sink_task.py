@@ -25,6 +25,7 @@ from sluice.api import (
     Headers,
     RetriableError,
     SinkRecord,
+    SinkRecordBatch,
     SinkTask,
     SinkTaskContext,
     TimestampType,
@@ -115,7 +116,7 @@ class WorkerSinkTask(WorkerTask):
         self.paused_by_task: set[TopicPartition] = set()
         self.retry_timeout = 0.0
         self.commit_requested = False
-        self._retry_batch: list[SinkRecord] | None = None
+        self._retry_batch: SinkRecordBatch | None = None
         self._consumer_paused = False
         self._next_commit = 0.0
         self._started_task = False
@@ -195,52 +196,33 @@ class WorkerSinkTask(WorkerTask):
                 return
         self._process_each(messages)
 
-    def _convert_fast(self, messages: list[Any]) -> list[SinkRecord] | None:
+    def _convert_fast(self, messages: list[Any]) -> SinkRecordBatch | None:
         """Convert a whole batch at once: one topic, no errors, no headers, assigned partitions.
 
         Returns None (having changed nothing) when the batch does not qualify or a conversion
         fails, so that :meth:`_process_each` handles it message by message with error handling.
+        The batch holds columns; records are only built if the task asks for them.
         """
         topic = messages[0].topic()
         assigned = {p for t, p in self.assignment if t == topic}
+        partitions = [m.partition() for m in messages]
+        if not assigned.issuperset(partitions):
+            return None
         for m in messages:
-            if (
-                m.error() is not None
-                or m.headers()
-                or m.topic() != topic
-                or m.partition() not in assigned
-            ):
+            if m.error() is not None or m.headers() or m.topic() != topic:
                 return None
         try:
             keys = self.key_converter.to_connect_batch(topic, [m.key() for m in messages])
             values = self.value_converter.to_connect_batch(topic, [m.value() for m in messages])
         except Exception:
             return None
-        records: list[SinkRecord] = []
-        append = records.append
-        next_offsets: dict[int, int] = {}
-        ts_types = _TS_TYPES
-        for m, (key_schema, key), (value_schema, value) in zip(messages, keys, values, strict=True):
-            partition = m.partition()
-            offset = m.offset()
-            ts_type, ts = m.timestamp()
-            append(
-                SinkRecord(
-                    topic,
-                    partition,
-                    key_schema,
-                    key,
-                    value_schema,
-                    value,
-                    offset,
-                    ts if ts_type else None,
-                    ts_types[ts_type],
-                )
-            )
-            next_offsets[partition] = offset + 1
-        for partition, offset in next_offsets.items():
-            self.current_offsets[TopicPartition(topic, partition)] = offset
-        return records
+        offsets = [m.offset() for m in messages]
+        # A partition's messages arrive in offset order: the last one seen is the highest.
+        for partition, offset in dict(zip(partitions, offsets, strict=True)).items():
+            self.current_offsets[TopicPartition(topic, partition)] = offset + 1
+        return SinkRecordBatch.from_columns(
+            topic, partitions, offsets, keys, values, [m.timestamp() for m in messages]
+        )
 
     def _process_each(self, messages: list[Any]) -> None:
         records: list[SinkRecord] = []
@@ -334,7 +316,7 @@ class WorkerSinkTask(WorkerTask):
                 records.append(record)
                 if batch is not None:
                     batch[(topic, partition, offset)] = self._consumed(msg)
-        self._deliver(records)
+        self._deliver(SinkRecordBatch(records))
 
     def _convert_headers(self, msg: Any, raw: list[tuple[str, bytes | None]]) -> Any:
         headers = Headers()
@@ -370,10 +352,10 @@ class WorkerSinkTask(WorkerTask):
             ts if ts_type else None,
         )
 
-    def _deliver(self, records: list[SinkRecord]) -> None:
+    def _deliver(self, records: SinkRecordBatch) -> None:
         reporter = self.errant_reporter
         try:
-            self.task.put(records)
+            self.task.put_batch(records)
             if isinstance(reporter, WorkerErrantRecordReporter) and reporter.failure is not None:
                 raise reporter.failure
         except RetriableError as e:

@@ -8,6 +8,7 @@ from typing import Any
 from sluice.api import (
     OffsetStorageReader,
     SinkRecord,
+    SinkRecordBatch,
     SinkTask,
     SinkTaskContext,
     SourceRecord,
@@ -133,9 +134,11 @@ class SinkTaskHarness:
         self.task.open(partitions)
         return self
 
-    def put(self, records: list[SinkRecord]) -> None:
-        self.task.put(records)
-        for r in records:
+    def put(self, records: list[SinkRecord] | SinkRecordBatch) -> None:
+        """Deliver as the runtime does, through ``put_batch`` (a list is wrapped in a batch)."""
+        batch = records if isinstance(records, SinkRecordBatch) else SinkRecordBatch(records)
+        self.task.put_batch(batch)
+        for r in batch.records():
             self.current[TopicPartition(r.topic, r.kafka_partition or 0)] = r.kafka_offset + 1
 
     def commit(self) -> dict[TopicPartition, int]:

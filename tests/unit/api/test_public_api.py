@@ -55,6 +55,7 @@ EXPECTED = {
     "SchemaProjectorError",
     "SinkConnector",
     "SinkRecord",
+    "SinkRecordBatch",
     "SinkTask",
     "SinkTaskContext",
     "SourceConnector",

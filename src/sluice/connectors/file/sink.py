@@ -16,6 +16,7 @@ from sluice.api import (
     Schema,
     SinkConnector,
     SinkRecord,
+    SinkRecordBatch,
     SinkTask,
     Task,
     TopicPartition,
@@ -100,11 +101,17 @@ class FileStreamSinkTask(SinkTask):
                 ) from e
 
     def put(self, records: list[SinkRecord]) -> None:
-        if not records:
+        self._write([r.value for r in records], [r.value_schema for r in records])
+
+    def put_batch(self, batch: SinkRecordBatch) -> None:
+        # Only values are written: read them as a column, never building the records.
+        self._write(batch.values, batch.value_schemas)
+
+    def _write(self, values: list[Any], schemas: list[Schema | None]) -> None:
+        if not values:
             return
         lines = [
-            r.value if type(r.value) is str else java_string(r.value, r.value_schema)
-            for r in records
+            v if type(v) is str else java_string(v, s) for v, s in zip(values, schemas, strict=True)
         ]
         data = ("\n".join(lines) + "\n").encode("utf-8")
         view = memoryview(data)
