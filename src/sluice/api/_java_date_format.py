@@ -224,6 +224,7 @@ def _compile(pattern: str) -> tuple[_Token, ...]:
 
 
 _FAST_LETTERS: Final = frozenset("yMdHmsS")
+_FAST_LETTERS_ORDER: Final = "yMdHmsS"
 _EPOCH: Final = _dt.datetime(1970, 1, 1)
 _FAST_FROM: Final = int((_dt.datetime(1600, 1, 1) - _EPOCH).total_seconds() * 1000)
 _FAST_UNTIL: Final = int((_dt.datetime(9999, 12, 31) - _EPOCH).total_seconds() * 1000)
@@ -292,7 +293,14 @@ class JavaDateFormat:
     Raises :class:`~sluice.api.errors.ConfigError` for patterns Java rejects.
     """
 
-    __slots__ = ("_century_start", "_century_start_year", "_fast", "_tokens", "pattern")
+    __slots__ = (
+        "_century_start",
+        "_century_start_year",
+        "_fast",
+        "_template",
+        "_tokens",
+        "pattern",
+    )
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
@@ -325,6 +333,18 @@ class JavaDateFormat:
             )
             for t in self._tokens
         )
+        # The fast patterns as one str.format template over (y, M, d, H, m, s, S): zero-padded
+        # to the letter count, never truncated, as SimpleDateFormat pads non-negative numbers.
+        self._template = (
+            "".join(
+                t.text.replace("{", "{{").replace("}", "}}")
+                if isinstance(t, _Literal)
+                else f"{{{_FAST_LETTERS_ORDER.index(t.letter)}:0{t.count}d}}"
+                for t in self._tokens
+            )
+            if self._fast
+            else ""
+        )
 
     # -- formatting ----------------------------------------------------------------------------
     def format(self, millis: int) -> str:
@@ -333,18 +353,8 @@ class JavaDateFormat:
             # Gregorian years 1600-9999 (AD): Python's calendar agrees with Java's there, and
             # datetime arithmetic is far cheaper than the general field computation.
             d = _EPOCH + _dt.timedelta(milliseconds=millis)
-            values = {
-                "y": d.year,
-                "M": d.month,
-                "d": d.day,
-                "H": d.hour,
-                "m": d.minute,
-                "s": d.second,
-                "S": d.microsecond // 1000,
-            }
-            return "".join(
-                t.text if isinstance(t, _Literal) else _pad(values[t.letter], t.count)
-                for t in self._tokens
+            return self._template.format(
+                d.year, d.month, d.day, d.hour, d.minute, d.second, d.microsecond // 1000
             )
         f = jd.fields_from_millis(millis)
         out: list[str] = []

@@ -399,6 +399,41 @@ def _date_to_string(value: _dt.date | _dt.time) -> str:
     )
 
 
+def _bool_to_string(value: Any) -> str:
+    return "true" if value is True else "false" if value is False else value_to_string(value)
+
+
+def _plain_renderer(schema: Schema) -> Any:
+    """A fast renderer for a field schema without a logical type, else the general one."""
+    if schema.name is None:
+        if schema.type in (Type.INT8, Type.INT16, Type.INT32, Type.INT64):
+            return lambda v: str(v) if type(v) is int else value_to_string(v, schema)
+        if schema.type is Type.FLOAT64:
+            return lambda v: double_to_string(v) if type(v) is float else value_to_string(v)
+        if schema.type is Type.BOOLEAN:
+            return _bool_to_string
+    return functools.partial(_value_to_string_as, schema)
+
+
+def _value_to_string_as(schema: Schema, value: Any) -> str:
+    return value_to_string(value, schema)
+
+
+_RENDERERS: dict[int, tuple[Schema, list[tuple[str, Any]]]] = {}
+
+
+def _struct_renderers(schema: Schema) -> list[tuple[str, Any]]:
+    """``("name=", render)`` per field of a struct schema, cached by schema identity."""
+    entry = _RENDERERS.get(id(schema))
+    if entry is not None and entry[0] is schema:
+        return entry[1]
+    renderers = [(f.name + "=", _plain_renderer(f.schema)) for f in schema.fields]
+    if len(_RENDERERS) >= 256:  # schemas come from a few caches; bound it all the same
+        _RENDERERS.clear()
+    _RENDERERS[id(schema)] = (schema, renderers)
+    return renderers
+
+
 def value_to_string(value: Any, schema: Schema | None = None) -> str:
     """``value.toString()`` as the JVM prints the Java object Connect would hold.
 
@@ -422,14 +457,20 @@ def value_to_string(value: Any, schema: Schema | None = None) -> str:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, Struct):
-        # Sinks print whole records this way: str and int fields skip the dispatch above.
-        parts = []
-        for v, f in zip(value._values, value.schema.fields, strict=True):
-            if v is not None:
-                t = type(v)
-                text = v if t is str else str(v) if t is int else value_to_string(v, f.schema)
-                parts.append(f.name + "=" + text)
-        return "Struct{" + ",".join(parts) + "}"
+        # Sinks print whole records this way: one renderer per field, chosen once per schema.
+        return (
+            "Struct{"
+            + ",".join(
+                [
+                    prefix + (v if type(v) is str else render(v))
+                    for (prefix, render), v in zip(
+                        _struct_renderers(value.schema), value._values, strict=True
+                    )
+                    if v is not None
+                ]
+            )
+            + "}"
+        )
     if isinstance(value, (list, tuple)):
         elem = schema.value_schema if schema is not None else None
         return "[" + ", ".join(value_to_string(v, elem) for v in value) + "]"

@@ -189,12 +189,34 @@ class WorkerSinkTask(WorkerTask):
                 self._process(messages)
 
     def _process(self, messages: list[Any]) -> None:
-        if not self.chain and self.errant_reporter is None:
-            records = self._convert_fast(messages)
-            if records is not None:
-                self._deliver(records)
+        if self.errant_reporter is None:
+            batch = self._convert_fast(messages)
+            if batch is not None:
+                if self.chain:
+                    transformed = [
+                        out
+                        for record, msg in zip(batch.records(), messages, strict=True)
+                        if (out := self._transform(record, msg)) is not None
+                    ]
+                    batch = SinkRecordBatch(transformed)
+                self._deliver(batch)
                 return
         self._process_each(messages)
+
+    def _transform(self, record: SinkRecord, msg: Any) -> SinkRecord | None:
+        """The chain applied to one record, failures going through the error handler."""
+        chain = self.chain
+        try:
+            return chain.apply(record)
+        except Exception as e:
+            _, transformed = self.errors.retry(
+                Stage.TRANSFORMATION,
+                chain.stage_class(record),
+                partial(chain.apply, record),
+                e,
+                consumed=self._consumed(msg),
+            )
+            return transformed
 
     def _convert_fast(self, messages: list[Any]) -> SinkRecordBatch | None:
         """Convert a whole batch at once: one topic, no errors, no headers, assigned partitions.
@@ -228,7 +250,6 @@ class WorkerSinkTask(WorkerTask):
         records: list[SinkRecord] = []
         key_conv = self.key_converter.to_connect_data
         value_conv = self.value_converter.to_connect_data
-        chain = self.chain if self.chain else None
         offsets = self.current_offsets
         reporter = self.errant_reporter
         batch = reporter.batch if isinstance(reporter, WorkerErrantRecordReporter) else None
@@ -300,18 +321,7 @@ class WorkerSinkTask(WorkerTask):
                 _TS_TYPES.get(ts_type, TimestampType.NO_TIMESTAMP_TYPE),
                 headers or None,
             )
-            record: SinkRecord | None = original
-            if chain is not None:
-                try:
-                    record = chain.apply(original)
-                except Exception as e:
-                    ok, record = self.errors.retry(
-                        Stage.TRANSFORMATION,
-                        chain.stage_class(original),
-                        partial(chain.apply, original),
-                        e,
-                        consumed=self._consumed(msg),
-                    )
+            record = self._transform(original, msg) if self.chain else original
             if record is not None:
                 records.append(record)
                 if batch is not None:

@@ -18,6 +18,8 @@ MILLIS = 1_700_000_123_456  # Tuesday 2023-11-14T22:15:23.456Z
         ("S SSSS", "456 0456"),
         ("D w W F u", "318 46 3 2 2"),
         ("'o''clock' ''", "o'clock '"),
+        ("'{'yyyyy'}' MM/dd HH:mm:ss.SSSS {0}", "{02023} 11/14 22:15:23.0456 {0}"),
+        ("y M d H m s S", "2023 11 14 22 15 23 456"),
         ("G z zzzz", "AD UTC Coordinated Universal Time"),
     ],
 )
