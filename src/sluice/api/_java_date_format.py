@@ -15,9 +15,10 @@ North American and European abbreviations; Java knows every zone of the tz datab
 from __future__ import annotations
 
 import datetime as _dt
+import operator
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -297,6 +298,7 @@ class JavaDateFormat:
         "_century_start",
         "_century_start_year",
         "_fast",
+        "_pick",
         "_template",
         "_tokens",
         "pattern",
@@ -323,7 +325,7 @@ class JavaDateFormat:
             start.set(field, value)
         self._century_start = start.establish()
         self._century_start_year = jd.fields_from_millis(self._century_start).year
-        # Numeric year/month/day/time fields only: formatted from a datetime, see format().
+        # Numeric year/month/day/time fields only: formatted from time.gmtime, see format().
         self._fast = all(
             isinstance(t, _Literal)
             or (
@@ -333,17 +335,22 @@ class JavaDateFormat:
             )
             for t in self._tokens
         )
-        # The fast patterns as one str.format template over (y, M, d, H, m, s, S): zero-padded
-        # to the letter count, never truncated, as SimpleDateFormat pads non-negative numbers.
-        self._template = (
-            "".join(
-                t.text.replace("{", "{{").replace("}", "}}")
-                if isinstance(t, _Literal)
-                else f"{{{_FAST_LETTERS_ORDER.index(t.letter)}:0{t.count}d}}"
-                for t in self._tokens
-            )
+        # The fast patterns as one %-template over the fields they name, picked in pattern
+        # order from (y, M, d, H, m, s, S): zero-padded to the letter count and never
+        # truncated, as SimpleDateFormat pads non-negative numbers.
+        self._template = "".join(
+            t.text.replace("%", "%%") if isinstance(t, _Literal) else f"%0{t.count}d"
+            for t in self._tokens
+        )
+        order = (
+            [_FAST_LETTERS_ORDER.index(t.letter) for t in self._tokens if isinstance(t, _Field)]
             if self._fast
-            else ""
+            else []
+        )
+        self._pick: Callable[[tuple[int, ...]], tuple[int, ...]] = (
+            operator.itemgetter(*order)
+            if len(order) > 1  # itemgetter of one index returns the item, not a tuple
+            else (lambda fields: tuple(fields[i] for i in order))
         )
 
     # -- formatting ----------------------------------------------------------------------------
@@ -352,10 +359,8 @@ class JavaDateFormat:
         if self._fast and _FAST_FROM <= millis < _FAST_UNTIL:
             # Gregorian years 1600-9999 (AD): Python's calendar agrees with Java's there, and
             # datetime arithmetic is far cheaper than the general field computation.
-            d = _EPOCH + _dt.timedelta(milliseconds=millis)
-            return self._template.format(
-                d.year, d.month, d.day, d.hour, d.minute, d.second, d.microsecond // 1000
-            )
+            seconds, ms = divmod(millis, 1000)
+            return self._template % self._pick((*time.gmtime(seconds)[:6], ms))
         f = jd.fields_from_millis(millis)
         out: list[str] = []
         for token in self._tokens:

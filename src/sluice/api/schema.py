@@ -92,6 +92,7 @@ class Schema:
     """
 
     __slots__ = (
+        "_field_defaults",
         "_fields_by_name",
         "_hash",
         "default",
@@ -147,12 +148,15 @@ class Schema:
         self.parameters: dict[str, str] | None = dict(parameters) if parameters else None
         self.fields: tuple[Field, ...] = tuple(fields) if fields is not None else ()
         self._fields_by_name = {f.name: f for f in self.fields}
+        # Each field's default, or None when no field has one (Struct.values' common case).
+        defaults: tuple[Any, ...] = tuple(f.schema.default for f in self.fields)
+        self._field_defaults = defaults if any(d is not None for d in defaults) else None
         self.key_schema = key_schema
         self.value_schema = value_schema
         self._hash: int | None = None
         # Validated while this schema still has no default, so that a struct default (whose own
         # schema is this one without the default) matches, as Kafka's builder allows.
-        self.default = None
+        self.default: Any = None
         if default is not None:
             validate_value(self, default)
         self.default = default

@@ -124,12 +124,10 @@ class Struct:
     def values(self, with_defaults: bool = True) -> list[Any]:
         """Every field's value in schema order (``get`` semantics unless ``with_defaults`` is
         false); with :meth:`trusted` this copies a struct into a compatible schema cheaply."""
-        if not with_defaults:
+        defaults = self.schema._field_defaults
+        if not with_defaults or defaults is None:
             return list(self._values)
-        return [
-            f.schema.default if v is None else v
-            for v, f in zip(self._values, self.schema.fields, strict=True)
-        ]
+        return [d if v is None else v for v, d in zip(self._values, defaults, strict=True)]
 
     def get_without_default(self, field: str | Field) -> Any:
         """The field's value exactly as set, ignoring defaults."""

@@ -223,16 +223,43 @@ class WorkerSourceTask(WorkerTask):
             batch.pending -= 1
 
     def _send(self, records: list[SourceRecord]) -> None:
-        if not (self.chain or self._wants_commit_record) and self._send_fast(records):
+        if self._wants_commit_record:
+            self._send_each(records, None)  # commit_record needs a callback per record
             return
-        self._send_each(records)
+        transformed: list[SourceRecord | None] | None = None
+        kept = records
+        if self.chain:
+            transformed = [self._transform(r) for r in records]
+            kept = [r for r in transformed if r is not None]
+        if not self._send_fast(kept, records):
+            self._send_each(records, transformed)
 
-    def _send_fast(self, records: list[SourceRecord]) -> bool:
-        """Convert and produce a whole batch at once: one topic, no headers, no transforms.
+    def _transform(self, record: SourceRecord) -> SourceRecord | None:
+        """The chain applied to one record, failures going through the error handler."""
+        chain = self.chain
+        try:
+            return chain.apply(record)
+        except Exception as e:
+            _, transformed = self.errors.retry(
+                Stage.TRANSFORMATION,
+                chain.stage_class(record),
+                partial(chain.apply, record),
+                e,
+                record=record,
+            )
+            return transformed
 
-        Returns False (having sent nothing) when the batch does not qualify or a conversion
-        fails, so that :meth:`_send_each` handles it record by record with error handling.
+    def _send_fast(self, records: list[SourceRecord], polled: list[SourceRecord]) -> bool:
+        """Convert and produce a whole batch at once: one topic, converters that all succeed.
+
+        ``records`` are what to send (``polled`` after transforms, without the dropped ones);
+        the offsets committed for the batch are those of ``polled``. Returns False (having
+        sent nothing) when the batch does not qualify or a conversion fails, so that
+        :meth:`_send_each` handles it record by record with error handling.
         """
+        if not records:
+            self._submit(SubmittedBatch(), polled)
+            return True
         topic = records[0].topic
         with_headers = False
         for r in records:
@@ -265,11 +292,7 @@ class WorkerSourceTask(WorkerTask):
         batch = SubmittedBatch()
         ack = _Ack(batch, self._failures)
         produce = producer.produce
-        latest: dict[int, tuple[int, Any, Any]] = {}
         for i, (r, k, v) in enumerate(zip(records, keys, values, strict=True)):
-            p = r.source_partition
-            if p is not None:
-                latest[id(p)] = (i, p, r.source_offset)
             part = r.kafka_partition
             while True:
                 try:
@@ -287,13 +310,22 @@ class WorkerSourceTask(WorkerTask):
                     producer.poll(0.05)  # librdkafka's queue is full: serve callbacks
                     if self._failures:
                         self._handle_failures()
+        batch.pending += len(records)
+        self.records_written += len(records)
+        self._submit(batch, polled)
+        return True
+
+    def _submit(self, batch: SubmittedBatch, polled: list[SourceRecord]) -> None:
+        """Attach the batch's offsets (each partition's last, in poll order) and queue it."""
+        latest: dict[int, tuple[int, Any, Any]] = {}
+        for i, r in enumerate(polled):
+            p = r.source_partition
+            if p is not None:
+                latest[id(p)] = (i, p, r.source_offset)
         connector = self.id.connector
         for _, p, o in sorted(latest.values(), key=lambda e: e[0]):
             batch.add_offset(connector, p, o)
-        batch.pending += len(records)
-        self.records_written += len(records)
         self.submitted.submit(batch)
-        return True
 
     def _headers_cached(
         self, topic: str, headers: Headers | None
@@ -324,7 +356,14 @@ class WorkerSourceTask(WorkerTask):
             out.append((h.key, data))
         return out
 
-    def _send_each(self, records: list[SourceRecord]) -> None:
+    def _send_each(
+        self, records: list[SourceRecord], transformed: list[SourceRecord | None] | None
+    ) -> None:
+        """Send record by record, each failure through the error handler.
+
+        ``transformed`` holds the chain's results when :meth:`_send` already applied it (so a
+        record's transformation errors are reported once); ``None`` means apply it here.
+        """
         producer = self.producer
         assert producer is not None
         batch = SubmittedBatch()
@@ -334,30 +373,22 @@ class WorkerSourceTask(WorkerTask):
         value_conv = self.value_converter.from_connect_data
         chain = self.chain if self.chain else None
         produce = producer.produce
-        for record in records:
+        for index, record in enumerate(records):
             batch.add_offset(connector, record.source_partition, record.source_offset)
-            transformed: SourceRecord | None = record
-            if chain is not None:
-                try:
-                    transformed = chain.apply(record)
-                except Exception as e:
-                    ok, transformed = self.errors.retry(
-                        Stage.TRANSFORMATION,
-                        chain.stage_class(record),
-                        partial(chain.apply, record),
-                        e,
-                        record=record,
-                    )
-            if transformed is None:
+            if transformed is not None:
+                out = transformed[index]
+            else:
+                out = self._transform(record) if chain is not None else record
+            if out is None:
                 if self._wants_commit_record:
                     self.task.commit_record(record, None)
                 continue
-            topic = transformed.topic
+            topic = out.topic
             if topic not in self._topics:
                 self._new_topic(topic)
-            headers = self._convert_headers(transformed) if transformed.has_headers else None
+            headers = self._convert_headers(out) if out.has_headers else None
             try:
-                key = key_conv(topic, transformed.key_schema, transformed.key, transformed._headers)
+                key = key_conv(topic, out.key_schema, out.key, out._headers)
             except Exception as e:
                 ok, key = self.errors.retry(
                     Stage.KEY_CONVERTER,
@@ -365,20 +396,18 @@ class WorkerSourceTask(WorkerTask):
                     partial(
                         key_conv,
                         topic,
-                        transformed.key_schema,
-                        transformed.key,
-                        transformed._headers,
+                        out.key_schema,
+                        out.key,
+                        out._headers,
                     ),
                     e,
-                    record=transformed,
+                    record=out,
                 )
                 if not ok:
                     self._skipped(record)
                     continue
             try:
-                value = value_conv(
-                    topic, transformed.value_schema, transformed.value, transformed._headers
-                )
+                value = value_conv(topic, out.value_schema, out.value, out._headers)
             except Exception as e:
                 ok, value = self.errors.retry(
                     Stage.VALUE_CONVERTER,
@@ -386,22 +415,22 @@ class WorkerSourceTask(WorkerTask):
                     partial(
                         value_conv,
                         topic,
-                        transformed.value_schema,
-                        transformed.value,
-                        transformed._headers,
+                        out.value_schema,
+                        out.value,
+                        out._headers,
                     ),
                     e,
-                    record=transformed,
+                    record=out,
                 )
                 if not ok:
                     self._skipped(record)
                     continue
             callback = ack if not self._wants_commit_record else self._record_ack(ack, record)
             kwargs: dict[str, Any] = {"on_delivery": callback}
-            if transformed.kafka_partition is not None:
-                kwargs["partition"] = transformed.kafka_partition
-            if transformed.timestamp is not None:
-                kwargs["timestamp"] = transformed.timestamp
+            if out.kafka_partition is not None:
+                kwargs["partition"] = out.kafka_partition
+            if out.timestamp is not None:
+                kwargs["timestamp"] = out.timestamp
             if headers:
                 kwargs["headers"] = headers
             batch.pending += 1

@@ -161,15 +161,17 @@ class InsertField(KeyOrValueTransformation[R]):
         if updated_schema is None:
             updated_schema = self._updated_schema(struct.schema)
             self._cache.put(struct.schema, updated_schema)
-        # The input's fields come first, unchanged: copy them without re-validating.
+        # The input's fields come first, unchanged: copy them without re-validating. The
+        # inserted values (topic, partition, offset, timestamp, static text) have their
+        # fields' types by construction.
         values = struct.values(self._replace_null_with_default)
         values.extend([None] * (len(updated_schema.fields) - len(values)))
-        updated = Struct.trusted(updated_schema, values)
         fields: dict[str, Any] = {}
         self._insert(record, fields, raw_timestamp=False)
+        by_name = updated_schema._fields_by_name
         for name, inserted in fields.items():
-            updated.put(name, inserted)
-        return self.new_record(record, updated_schema, updated)
+            values[by_name[name].index] = inserted
+        return self.new_record(record, updated_schema, Struct.trusted(updated_schema, values))
 
     def _insert(self, record: R, out: dict[str, Any], raw_timestamp: bool) -> None:
         if self._topic is not None:

@@ -164,6 +164,7 @@ class TimestampConverter(KeyOrValueTransformation[R]):
         self._precision = _MILLIS
         self._replace_null_with_default = True
         self._cache: SchemaCache[Schema] = SchemaCache()
+        self._plans: dict[int, tuple[Schema, int, str]] = {}
 
     def configure(self, configs: Mapping[str, Any]) -> None:
         config = parse_config(CONFIG_DEF, configs)
@@ -173,6 +174,7 @@ class TimestampConverter(KeyOrValueTransformation[R]):
         self._precision = config.get_string(UNIX_PRECISION_CONFIG) or _MILLIS
         self._replace_null_with_default = config.get_boolean(REPLACE_NULL_WITH_DEFAULT_CONFIG)
         self._cache = SchemaCache()
+        self._plans = {}
         if self._target == TYPE_STRING and not pattern.strip():
             raise ConfigError(
                 "TimestampConverter requires format option to be specified when using string "
@@ -317,15 +319,28 @@ class TimestampConverter(KeyOrValueTransformation[R]):
             return None
         # Only the converted field changes; the others are copied as they are.
         values = struct.values(self._replace_null_with_default)
-        target = struct.schema._fields_by_name.get(self._field)
-        if target is None:
+        schema = struct.schema
+        plan = self._plans.get(id(schema))
+        if plan is None or plan[0] is not schema:
+            target = schema._fields_by_name.get(self._field)
+            plan = (
+                schema,
+                -1 if target is None else target.index,
+                "" if target is None else timestamp_type_of_schema(target.schema),
+            )
+            if len(self._plans) >= 64:  # bounded like the schema cache
+                self._plans.clear()
+            self._plans[id(schema)] = plan
+        _, index, kind = plan
+        if index < 0:
             return Struct.trusted(updated_schema, values)
-        updated = Struct.trusted(updated_schema, values)
-        updated.put(
-            self._field,
-            self._convert(values[target.index], timestamp_type_of_schema(target.schema)),
-        )
-        return updated
+        converted = self._convert(values[index], kind)
+        if converted is None:  # a null must still be allowed by the field's schema
+            updated = Struct.trusted(updated_schema, values)
+            updated.put(self._field, None)
+            return updated
+        values[index] = converted  # of the target type by construction: no re-validation
+        return Struct.trusted(updated_schema, values)
 
 
 class TimestampConverterKey(TimestampConverter[R]):
