@@ -8,6 +8,7 @@ from pathlib import Path
 from sluice.storage.offsets import FileOffsetBackingStore
 from sluice.testing import EmbeddedWorker, wait_for
 from tests.fixtures.kafka import consume_all
+from tests.fixtures.worker_process import high_watermark
 
 LINE = "record {:08d} padding-padding-padding-padding\n"
 
@@ -163,3 +164,42 @@ def test_source_offsets_commit_while_the_task_blocks_in_poll(
         # The task is still inside poll (it returns only when stopped) and the offset is there.
         wait_for(lambda: committed() == {"n": 500}, 30, message=lambda: f"committed {committed()}")
         assert w.herder.connector_status("blocker").tasks[0].state.value == "RUNNING"
+
+
+def test_offsets_advance_past_records_a_transform_drops(
+    kafka_bootstrap: str, kafka_topic, tmp_path: Path
+) -> None:
+    """Lines a Filter drops are still consumed: their file positions are committed."""
+    topic = kafka_topic()
+    source = tmp_path / "in.txt"
+    _write_lines(source, 0, 3000)
+    # HasHeaderKey is false for every line; negated, the Filter applies to (drops) them all.
+    config = {
+        "connector.class": "FileStreamSource",
+        "file": str(source),
+        "topic": topic,
+        "transforms": "dropAll",
+        "transforms.dropAll.type": "org.apache.kafka.connect.transforms.Filter",
+        "transforms.dropAll.predicate": "noHeader",
+        "transforms.dropAll.negate": "true",
+        "predicates": "noHeader",
+        "predicates.noHeader.type": "org.apache.kafka.connect.transforms.predicates.HasHeaderKey",
+        "predicates.noHeader.name": "absent-header",
+    }
+    offsets_file = tmp_path / "w" / "connect.offsets"
+    key = json.dumps(["dropper", {"filename": str(source)}], separators=(",", ":")).encode()
+
+    def committed() -> object:
+        if not offsets_file.exists():
+            return None
+        store = FileOffsetBackingStore(offsets_file)
+        store.start()
+        raw = store.get([key]).get(key)
+        return json.loads(raw) if raw else None
+
+    with EmbeddedWorker(kafka_bootstrap, tmp_path / "w", {"offset.flush.interval.ms": "200"}) as w:
+        w.create("dropper", config)
+        w.wait_running("dropper")
+        size = source.stat().st_size
+        wait_for(lambda: committed() == {"position": size}, 30, message=lambda: str(committed()))
+    assert high_watermark(kafka_bootstrap, topic) == 0
