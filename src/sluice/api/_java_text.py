@@ -403,11 +403,17 @@ def _bool_to_string(value: Any) -> str:
     return "true" if value is True else "false" if value is False else value_to_string(value)
 
 
-def _plain_renderer(schema: Schema) -> Any:
-    """A fast renderer for a field schema without a logical type, else the general one."""
+_INT_TYPES: Final = (Type.INT8, Type.INT16, Type.INT32, Type.INT64)
+
+
+def _field_renderer(schema: Schema) -> Any:
+    """``None`` when ``%s`` prints the field's values as Java does (strings and integers
+    without a logical type), else a function rendering one value."""
     if schema.name is None:
-        if schema.type in (Type.INT8, Type.INT16, Type.INT32, Type.INT64):
-            return lambda v: str(v) if type(v) is int else value_to_string(v, schema)
+        if schema.type is Type.STRING:
+            return None
+        if schema.type in _INT_TYPES:
+            return None
         if schema.type is Type.FLOAT64:
             return lambda v: double_to_string(v) if type(v) is float else value_to_string(v)
         if schema.type is Type.BOOLEAN:
@@ -419,19 +425,51 @@ def _value_to_string_as(schema: Schema, value: Any) -> str:
     return value_to_string(value, schema)
 
 
-_RENDERERS: dict[int, tuple[Schema, list[tuple[str, Any]]]] = {}
+class _StructPlan:
+    """How to print structs of one schema: a ``%`` template for when no field is null (the
+    common case), and per-field prefixes and renderers for when some are (Java omits them)."""
+
+    __slots__ = ("prefixes", "renderers", "schema", "special", "template")
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self.prefixes = [f.name + "=" for f in schema.fields]
+        self.renderers = [_field_renderer(f.schema) for f in schema.fields]
+        self.special = [(i, r) for i, r in enumerate(self.renderers) if r is not None]
+        self.template = (
+            "Struct{" + ",".join(p.replace("%", "%%") + "%s" for p in self.prefixes) + "}"
+        )
+
+    def render(self, values: list[Any]) -> str:
+        if None not in values:
+            if self.special:
+                values = list(values)
+                for i, render in self.special:
+                    values[i] = render(values[i])
+            return self.template % tuple(values)
+        # Integers and strings print as themselves; str() also covers a non-str value that
+        # a trusted struct might carry in a string field.
+        parts = [
+            prefix + (str(v) if render is None else render(v))
+            for prefix, render, v in zip(self.prefixes, self.renderers, values, strict=True)
+            if v is not None
+        ]
+        return "Struct{" + ",".join(parts) + "}"
 
 
-def _struct_renderers(schema: Schema) -> list[tuple[str, Any]]:
-    """``("name=", render)`` per field of a struct schema, cached by schema identity."""
-    entry = _RENDERERS.get(id(schema))
-    if entry is not None and entry[0] is schema:
-        return entry[1]
-    renderers = [(f.name + "=", _plain_renderer(f.schema)) for f in schema.fields]
-    if len(_RENDERERS) >= 256:  # schemas come from a few caches; bound it all the same
-        _RENDERERS.clear()
-    _RENDERERS[id(schema)] = (schema, renderers)
-    return renderers
+_PLANS: dict[int, _StructPlan] = {}
+
+
+def _struct_plan(schema: Schema) -> _StructPlan:
+    """The printing plan of a struct schema, cached by schema identity."""
+    plan = _PLANS.get(id(schema))
+    if plan is not None and plan.schema is schema:
+        return plan
+    plan = _StructPlan(schema)
+    if len(_PLANS) >= 256:  # schemas come from a few caches; bound it all the same
+        _PLANS.clear()
+    _PLANS[id(schema)] = plan
+    return plan
 
 
 def value_to_string(value: Any, schema: Schema | None = None) -> str:
@@ -457,20 +495,7 @@ def value_to_string(value: Any, schema: Schema | None = None) -> str:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, Struct):
-        # Sinks print whole records this way: one renderer per field, chosen once per schema.
-        return (
-            "Struct{"
-            + ",".join(
-                [
-                    prefix + (v if type(v) is str else render(v))
-                    for (prefix, render), v in zip(
-                        _struct_renderers(value.schema), value._values, strict=True
-                    )
-                    if v is not None
-                ]
-            )
-            + "}"
-        )
+        return _struct_plan(value.schema).render(value._values)
     if isinstance(value, (list, tuple)):
         elem = schema.value_schema if schema is not None else None
         return "[" + ", ".join(value_to_string(v, elem) for v in value) + "]"

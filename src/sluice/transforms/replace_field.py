@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Final
 
 from sluice.api.config import ConfigDef, ConfigType, Importance
@@ -100,7 +101,7 @@ class ReplaceField(KeyOrValueTransformation[R]):
         self._reverse = {new: old for old, new in self._renames.items()}
         self._replace_null_with_default = config.get_boolean(REPLACE_NULL_WITH_DEFAULT_CONFIG)
         self._cache = SchemaCache()
-        self._positions: dict[Schema, tuple[Schema, list[int]]] = {}
+        self._positions: dict[Schema, tuple[Schema, Callable[[list[Any]], Any]]] = {}
 
     def config(self) -> ConfigDef:
         return CONFIG_DEF
@@ -128,15 +129,19 @@ class ReplaceField(KeyOrValueTransformation[R]):
         if positions is None or positions[0] is not struct.schema:
             reverse = self._reverse
             index = {f.name: f.index for f in struct.schema.fields}
+            picked = [index[reverse.get(f.name, f.name)] for f in updated_schema.fields]
             positions = (
                 struct.schema,
-                [index[reverse.get(f.name, f.name)] for f in updated_schema.fields],
+                # itemgetter returns a bare value (not a tuple) for a single index.
+                operator.itemgetter(*picked)
+                if len(picked) > 1
+                else (lambda values, p=picked: tuple(values[i] for i in p)),
             )
             if len(self._positions) >= 64:  # bounded like the schema cache
                 self._positions.clear()
             self._positions[updated_schema] = positions
         values = struct.values(self._replace_null_with_default)
-        updated = Struct.trusted(updated_schema, [values[i] for i in positions[1]])
+        updated = Struct.trusted(updated_schema, list(positions[1](values)))
         return self.new_record(record, updated_schema, updated)
 
     def _updated_schema(self, schema: Schema) -> Schema:

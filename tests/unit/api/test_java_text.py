@@ -236,3 +236,20 @@ def test_parse_double(text: str, value: float) -> None:
 def test_parse_double_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         parse_java_double(text)
+
+
+def test_struct_to_string_with_and_without_nulls() -> None:
+    schema = (
+        SchemaBuilder.struct()
+        .field("100%", Schema.INT64_SCHEMA)
+        .field("s", Schema.OPTIONAL_STRING_SCHEMA)
+        .field("d", Schema.FLOAT64_SCHEMA)
+        .field("b", Schema.BOOLEAN_SCHEMA)
+        .field("f", Schema.OPTIONAL_FLOAT32_SCHEMA)
+        .build()
+    )
+    full = Struct(schema).put("100%", 7).put("s", "%s x").put("d", 1e20).put("b", True)
+    full.put("f", 0.1)
+    assert value_to_string(full) == "Struct{100%=7,s=%s x,d=1.0E20,b=true,f=0.1}"
+    sparse = Struct(schema).put("100%", -1).put("d", 0.5).put("b", False)
+    assert value_to_string(sparse) == "Struct{100%=-1,d=0.5,b=false}"
