@@ -338,9 +338,13 @@ class JavaDateFormat:
         # The fast patterns as one %-template over the fields they name, picked in pattern
         # order from (y, M, d, H, m, s, S): zero-padded to the letter count and never
         # truncated, as SimpleDateFormat pads non-negative numbers.
-        self._template = "".join(
-            t.text.replace("%", "%%") if isinstance(t, _Literal) else f"%0{t.count}d"
-            for t in self._tokens
+        self._template = (
+            "".join(
+                t.text.replace("%", "%%") if isinstance(t, _Literal) else f"%0{t.count}d"
+                for t in self._tokens
+            )
+            if self._fast
+            else ""
         )
         order = (
             [_FAST_LETTERS_ORDER.index(t.letter) for t in self._tokens if isinstance(t, _Field)]

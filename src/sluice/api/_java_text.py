@@ -302,20 +302,27 @@ def _special(value: float) -> str | None:
     return None
 
 
-def _jdk_double(value: float) -> str:
-    bits = _PACK_Q.unpack(_PACK_D.pack(value))[0]
-    fract = bits & 0xFFFFFFFFFFFFF
-    bin_exp = (bits >> 52) & 0x7FF
+def _ieee_parts(bits: int, width: int, mantissa_bits: int) -> tuple[bool, int, int, int]:
+    """(negative, unbiased binary exponent, significand, significant bits) of an IEEE 754
+    value's ``bits``; subnormals are normalized the way the JDK's FloatingDecimal does."""
+    exp_bits = width - 1 - mantissa_bits
+    fract = bits & ((1 << mantissa_bits) - 1)
+    bin_exp = (bits >> mantissa_bits) & ((1 << exp_bits) - 1)
     if bin_exp == 0:
-        leading = 64 - fract.bit_length()
-        shift = leading - 11
+        leading = width - fract.bit_length()
+        shift = leading - exp_bits
         fract <<= shift
         bin_exp = 1 - shift
-        n_sig = 64 - leading
+        n_sig = width - leading
     else:
-        fract |= 1 << 52
-        n_sig = 53
-    return _layout(bool(bits >> 63), *_jdk_digits(bin_exp - 1023, fract, n_sig))
+        fract |= 1 << mantissa_bits
+        n_sig = mantissa_bits + 1
+    return bool(bits >> (width - 1)), bin_exp - ((1 << (exp_bits - 1)) - 1), fract, n_sig
+
+
+def _jdk_double(value: float) -> str:
+    negative, exponent, fract, n_sig = _ieee_parts(_PACK_Q.unpack(_PACK_D.pack(value))[0], 64, 52)
+    return _layout(negative, *_jdk_digits(exponent, fract, n_sig))
 
 
 def _sci_from_repr(text: str) -> str:
@@ -365,19 +372,9 @@ def float_to_string(value: float) -> str:
 # Cached by value, which is why zeros (0.0 == -0.0) and NaN never get here.
 @functools.lru_cache(maxsize=4096)
 def _float32_digits(f: float) -> str:
-    bits = _PACK_I.unpack(_PACK_F.pack(f))[0]
-    fract = bits & 0x7FFFFF
-    bin_exp = (bits >> 23) & 0xFF
-    if bin_exp == 0:
-        leading = 32 - fract.bit_length()
-        shift = leading - 8
-        fract <<= shift
-        bin_exp = 1 - shift
-        n_sig = 32 - leading
-    else:
-        fract |= 1 << 23
-        n_sig = 24
-    return _layout(bool(bits >> 31), *_jdk_digits(bin_exp - 127, fract << 29, n_sig))
+    negative, exponent, fract, n_sig = _ieee_parts(_PACK_I.unpack(_PACK_F.pack(f))[0], 32, 23)
+    # The JDK runs floats through the double algorithm: a 24-bit significand widened to 53.
+    return _layout(negative, *_jdk_digits(exponent, fract << 29, n_sig))
 
 
 # -- Object.toString() of Connect values ----------------------------------------------------------

@@ -39,6 +39,14 @@ class TimestampType(enum.Enum):
     LOG_APPEND_TIME = "LogAppendTime"
 
 
+TIMESTAMP_TYPES_BY_CODE: tuple[TimestampType, ...] = (
+    TimestampType.NO_TIMESTAMP_TYPE,
+    TimestampType.CREATE_TIME,
+    TimestampType.LOG_APPEND_TIME,
+)
+"""By the code Kafka clients report with a timestamp (0, 1, 2), as ``confluent-kafka`` does."""
+
+
 class RecordMetadata(NamedTuple):
     """Where the broker stored a source record: handed to ``SourceTask.commit_record``."""
 

@@ -9,20 +9,15 @@ a small record. Every other sink keeps implementing ``put`` and gets ``batch.rec
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
 from sluice.api.converter import SchemaAndValue
-from sluice.api.records import SinkRecord, TimestampType
+from sluice.api.records import TIMESTAMP_TYPES_BY_CODE, SinkRecord
 from sluice.api.schema import Schema
 
 __all__ = ["SinkRecordBatch"]
-
-_TS_TYPES = (
-    TimestampType.NO_TIMESTAMP_TYPE,
-    TimestampType.CREATE_TIME,
-    TimestampType.LOG_APPEND_TIME,
-)
 
 
 class SinkRecordBatch:
@@ -90,7 +85,7 @@ class SinkRecordBatch:
         assert self._offsets is not None and self._keys is not None
         assert self._values is not None and self._timestamps is not None
         topic = self._topic
-        ts_types = _TS_TYPES
+        ts_types = TIMESTAMP_TYPES_BY_CODE
         records: list[SinkRecord] = []
         append = records.append
         for partition, offset, (key_schema, key), (value_schema, value), (ts_type, ts) in zip(
@@ -111,33 +106,31 @@ class SinkRecordBatch:
             )
         return records
 
+    def _column(self, pairs: list[SchemaAndValue] | None, part: int, attr: str) -> list[Any]:
+        """One half of the key or value pairs, or one attribute of every record."""
+        if pairs is not None:
+            return list(map(operator.itemgetter(part), pairs))
+        return list(map(operator.attrgetter(attr), self.records()))
+
     @property
     def values(self) -> list[Any]:
         """Every record's value, in order."""
-        if self._values is not None:
-            return [v for _, v in self._values]
-        return [r.value for r in self.records()]
+        return self._column(self._values, 1, "value")
 
     @property
     def value_schemas(self) -> list[Schema | None]:
         """Every record's value schema, in order."""
-        if self._values is not None:
-            return [s for s, _ in self._values]
-        return [r.value_schema for r in self.records()]
+        return self._column(self._values, 0, "value_schema")
 
     @property
     def keys(self) -> list[Any]:
         """Every record's key, in order."""
-        if self._keys is not None:
-            return [k for _, k in self._keys]
-        return [r.key for r in self.records()]
+        return self._column(self._keys, 1, "key")
 
     @property
     def key_schemas(self) -> list[Schema | None]:
         """Every record's key schema, in order."""
-        if self._keys is not None:
-            return [s for s, _ in self._keys]
-        return [r.key_schema for r in self.records()]
+        return self._column(self._keys, 0, "key_schema")
 
     @property
     def topics(self) -> Sequence[str]:

@@ -28,9 +28,9 @@ from sluice.api import (
     SinkRecordBatch,
     SinkTask,
     SinkTaskContext,
-    TimestampType,
     TopicPartition,
 )
+from sluice.api.records import TIMESTAMP_TYPES_BY_CODE
 from sluice.runtime.errant_record_reporter import WorkerErrantRecordReporter
 from sluice.runtime.errors import ConsumedRecord, Stage
 from sluice.runtime.status import ConnectorTaskId, TargetState
@@ -39,12 +39,6 @@ from sluice.runtime.worker_task import RecordPipeline, TaskStatusListener, Worke
 __all__ = ["WorkerSinkTask"]
 
 log = logging.getLogger(__name__)
-
-_TS_TYPES = {
-    0: TimestampType.NO_TIMESTAMP_TYPE,
-    1: TimestampType.CREATE_TIME,
-    2: TimestampType.LOG_APPEND_TIME,
-}
 
 
 class _Context(SinkTaskContext):
@@ -318,7 +312,7 @@ class WorkerSinkTask(WorkerTask):
                 value.value,
                 offset,
                 ts if ts_type else None,
-                _TS_TYPES.get(ts_type, TimestampType.NO_TIMESTAMP_TYPE),
+                TIMESTAMP_TYPES_BY_CODE[ts_type],
                 headers or None,
             )
             record = self._transform(original, msg) if self.chain else original
