@@ -1,11 +1,14 @@
 """The ``Herder`` interface: the one door through which the REST API and the CLI change the world.
 
 A herder owns connector configurations and target states and drives the worker towards them. The
-standalone herder does it in-process; the distributed herder (later) does it through the config
-topic and the group protocol. REST routes call only these methods, so both modes serve the same
-API. Methods are synchronous and thread-safe; they raise :class:`~sluice.api.NotFoundError`,
+standalone herder does it in-process; the distributed herder does it through the config topic and
+the group protocol. REST routes call only these methods, so both modes serve the same API.
+Methods are synchronous and thread-safe; they raise :class:`~sluice.api.NotFoundError`,
 :class:`~sluice.api.AlreadyExistsError`, :class:`BadRequestError` or :class:`ConflictError`, which
-the REST layer maps to 404, 409, 400 and 409.
+the REST layer maps to 404, 409, 400 and 409. In distributed mode a request that another worker
+must serve raises a :class:`RequestTargetError` (:class:`NotLeaderError`,
+:class:`NotAssignedError`) naming that worker's URL, and the REST layer forwards it there, as
+Kafka Connect's ``HerderRequestHandler`` does.
 """
 
 from __future__ import annotations
@@ -25,7 +28,19 @@ from sluice.runtime.status import (
     TaskInfo,
 )
 
-__all__ = ["BadRequestError", "ConflictError", "Herder", "PluginInfo", "RestartRequest"]
+__all__ = [
+    "BadRequestError",
+    "ConflictError",
+    "ForbiddenError",
+    "Herder",
+    "InternalRequestSignature",
+    "NotAssignedError",
+    "NotLeaderError",
+    "PluginInfo",
+    "RebalanceNeededError",
+    "RequestTargetError",
+    "RestartRequest",
+]
 
 
 class BadRequestError(ConnectError):
@@ -40,11 +55,50 @@ class ForbiddenError(ConnectError):
     """The operation is disabled by configuration (HTTP 403)."""
 
 
+class RequestTargetError(ConnectError):
+    """Another worker must serve this request; ``forward_url`` is its REST URL, ``None`` while
+    unknown (during a rebalance)."""
+
+    def __init__(self, message: str, forward_url: str | None) -> None:
+        super().__init__(message)
+        self.forward_url = forward_url
+
+
+class NotLeaderError(RequestTargetError):
+    """Only the leader may do this (write configs, restart, change offsets)."""
+
+
+class NotAssignedError(RequestTargetError):
+    """The connector or task runs on another worker."""
+
+
+class RebalanceNeededError(ConnectError):
+    """The worker's view of the cluster is stale until the coming rebalance completes."""
+
+
+class ServiceUnavailableError(ConnectError):
+    """The worker cannot serve this yet (HTTP 503), e.g. it has no session key so far."""
+
+
+@dataclass(frozen=True)
+class InternalRequestSignature:
+    """An internal request's KIP-507 signature: the HMAC of ``body`` under the session key."""
+
+    body: bytes
+    algorithm: str
+    signature: bytes
+
+
 @dataclass(frozen=True)
 class RestartRequest:
     connector: str
     include_tasks: bool = False
     only_failed: bool = False
+
+    def impact(self) -> int:
+        """How much a request restarts; a pending request yields to a bigger one (Kafka's
+        ``RestartRequest.compareTo``)."""
+        return (0 if self.only_failed else 2) + (1 if self.include_tasks else 0)
 
 
 @dataclass(frozen=True)
@@ -73,6 +127,10 @@ class Herder(abc.ABC):
 
     @abc.abstractmethod
     def kafka_cluster_id(self) -> str | None: ...
+
+    def generation(self) -> int:
+        """The group generation this worker works in (always 0 in standalone mode)."""
+        return 0
 
     # -- connectors ---------------------------------------------------------------------------
     @abc.abstractmethod
@@ -161,3 +219,26 @@ class Herder(abc.ABC):
     @abc.abstractmethod
     def connector_plugin_config(self, plugin: str) -> list[dict[str, Any]]:
         """``ConfigKeyInfo`` objects for a plugin's keys."""
+
+    # -- cluster-wide settings and internal requests -------------------------------------------
+    def set_cluster_logger_level(self, namespace: str, level: str) -> None:
+        """``PUT /admin/loggers/{namespace}?scope=cluster`` (KIP-976): every worker applies it.
+
+        A standalone worker is the whole cluster; the distributed herder writes the level to the
+        config topic.
+        """
+
+    def put_task_configs(
+        self,
+        name: str,
+        configs: list[dict[str, str]],
+        signature: InternalRequestSignature | None,
+    ) -> None:
+        """``POST /connectors/{name}/tasks``: a follower hands the leader new task configs."""
+        raise NotImplementedError("Task configs can be submitted only in distributed mode")
+
+    def fence_zombie_source_tasks(
+        self, name: str, signature: InternalRequestSignature | None
+    ) -> None:
+        """``PUT /connectors/{name}/fence`` (KIP-618), for exactly-once source tasks."""
+        raise NotImplementedError("Zombie fencing is supported only in distributed mode")

@@ -20,6 +20,8 @@ __all__ = ["collect_errors", "plugin_config", "validate_or_raise", "validation_r
 class _HasWorker(Protocol):
     worker: Worker
 
+    def validate_connector_config(self, config: Mapping[str, str]) -> dict[str, Any]: ...
+
 
 def validation_result(herder: _HasWorker, config: Mapping[str, str]) -> dict[str, Any]:
     from sluice.runtime import config_infos
@@ -47,7 +49,7 @@ def validate_or_raise(herder: _HasWorker, config: Mapping[str, str]) -> None:
     """Raise :class:`BadRequestError` with Kafka Connect's message if ``config`` is invalid."""
     if not config.get("connector.class"):
         raise BadRequestError("Connector config " + _render(config) + " contains no connector type")
-    result = validation_result(herder, config)
+    result = herder.validate_connector_config(config)
     errors = collect_errors(result)
     if errors:
         raise BadRequestError(

@@ -1,8 +1,10 @@
 """Offset backing stores: where committed source offsets live.
 
 The interface is the narrow one Kafka Connect uses: ``get`` by serialized key, ``set`` a batch
-atomically, ``keys``. The memory store serves tests; the file store is standalone mode's
-``offset.storage.file.filename``; a Kafka-topic store will serve distributed mode.
+atomically (``set_async`` without waiting), ``keys`` and ``connector_partitions``. The memory store
+serves tests; the file store is standalone mode's ``offset.storage.file.filename``; the Kafka-topic
+store (:mod:`sluice.storage.kafka_offsets`) serves distributed mode, where ``get`` first reads the
+offsets topic to its end so a task resumes from what any worker committed.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
 from sluice.api import ConnectError
+from sluice.storage.offset_codec import decode_key
 
 __all__ = ["FileOffsetBackingStore", "MemoryOffsetBackingStore", "OffsetBackingStore"]
 
@@ -41,9 +46,32 @@ class OffsetBackingStore(abc.ABC):
     def set(self, values: Mapping[bytes, bytes | None]) -> None:
         """Store a batch durably before returning; ``None`` deletes the key."""
 
+    def set_async(self, values: Mapping[bytes, bytes | None]) -> Future[None]:
+        """Start storing a batch; the future completes once it is durable (or failed).
+
+        The default stores synchronously; the Kafka store returns once the records are sent.
+        """
+        done: Future[None] = Future()
+        try:
+            self.set(values)
+        except BaseException as e:
+            done.set_exception(e)
+        else:
+            done.set_result(None)
+        return done
+
     @abc.abstractmethod
     def keys(self) -> list[bytes]:
         """Every stored key."""
+
+    def connector_partitions(self, connector: str) -> list[dict[str, Any]]:
+        """The source partitions ``connector`` has offsets for (Kafka's ``connectorPartitions``)."""
+        out: list[dict[str, Any]] = []
+        for key in self.keys():
+            decoded = decode_key(key)
+            if decoded is not None and decoded[0] == connector:
+                out.append(decoded[1])
+        return out
 
 
 class MemoryOffsetBackingStore(OffsetBackingStore):

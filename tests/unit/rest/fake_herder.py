@@ -58,6 +58,9 @@ class FakeHerder(Herder):
     def kafka_cluster_id(self) -> str | None:
         return "cluster-1"
 
+    def set_cluster_logger_level(self, namespace: str, level: str) -> None:
+        self.calls.append(("set_cluster_logger_level", (namespace, level)))
+
     # -- helpers -------------------------------------------------------------------------------
     def _require(self, name: str) -> dict[str, str]:
         if name not in self.configs:

@@ -1,0 +1,256 @@
+"""What the standalone and distributed herders share (Kafka's ``AbstractHerder``).
+
+Both keep configs in a :class:`~sluice.storage.config.ConfigBackingStore` and states in a
+:class:`~sluice.storage.status.StatusBackingStore` handed to them, serve reads from those stores,
+and hear from connector and task threads through the status listener methods here, which stamp
+every state with this worker's id and group generation. What differs is how a change is made:
+in-process at once (standalone) or through the config topic and a rebalance (distributed).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from confluent_kafka.admin import AdminClient
+
+from sluice.api import NotFoundError
+from sluice.plugins.registry import KINDS
+from sluice.runtime.herder import Herder, PluginInfo, RestartRequest
+from sluice.runtime.loggers import Loggers
+from sluice.runtime.offsets_admin import ConnectorOffsetsAdmin
+from sluice.runtime.status import (
+    ConnectorInfo,
+    ConnectorStateInfo,
+    ConnectorTaskId,
+    ConnectorType,
+    State,
+    StateInfo,
+    TaskInfo,
+)
+from sluice.runtime.validation import plugin_config, validation_result
+from sluice.runtime.worker import Worker
+from sluice.storage.config import ConfigBackingStore
+from sluice.storage.status import StatusBackingStore
+
+__all__ = ["AbstractHerder", "RestartPlan"]
+
+log = logging.getLogger(__name__)
+
+_PLUGIN_ORDER = {
+    k: i
+    for i, k in enumerate(
+        ["sink", "source", "transformation", "predicate", "converter", "header_converter"]
+    )
+}
+
+
+def _restarting(state: StateInfo) -> StateInfo:
+    return StateInfo(State.RESTARTING, state.worker_id, None, state.generation)
+
+
+class RestartPlan:
+    """What a KIP-745 restart request restarts, and the status to answer it with."""
+
+    def __init__(self, request: RestartRequest, status: ConnectorStateInfo) -> None:
+        self.request = request
+        self.restart_connector = not request.only_failed or status.connector.state is State.FAILED
+        self.task_ids = [
+            ConnectorTaskId(status.name, i)
+            for i, s in status.tasks.items()
+            if request.include_tasks and (not request.only_failed or s.state is State.FAILED)
+        ]
+        restarting = {t.task for t in self.task_ids}
+        self.status = ConnectorStateInfo(
+            status.name,
+            _restarting(status.connector) if self.restart_connector else status.connector,
+            {i: _restarting(s) if i in restarting else s for i, s in status.tasks.items()},
+            status.type,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"RestartPlan({self.request.connector}: connector={self.restart_connector}, "
+            f"tasks={[t.task for t in self.task_ids]})"
+        )
+
+
+class AbstractHerder(Herder):
+    """Status reporting, reads, validation, plugins and offsets for both herders."""
+
+    def __init__(
+        self,
+        worker: Worker,
+        configs: ConfigBackingStore,
+        status: StatusBackingStore,
+        kafka_cluster_id: str | None = None,
+        loggers: Loggers | None = None,
+    ) -> None:
+        self.worker = worker
+        self.loggers = loggers if loggers is not None else Loggers()
+        self.configs = configs
+        self.status = status
+        self.offsets = ConnectorOffsetsAdmin(worker)
+        self._cluster_id = kafka_cluster_id
+
+    # -- identity -----------------------------------------------------------------------------
+    def worker_id(self) -> str:
+        return self.worker.worker_id
+
+    def kafka_cluster_id(self) -> str | None:
+        if self._cluster_id is None:
+            try:
+                admin = AdminClient(self.worker.admin_config())
+                self._cluster_id = admin.list_topics(timeout=10).cluster_id
+            except Exception as e:
+                log.warning("Could not look up the Kafka cluster id: %s", e)
+        return self._cluster_id
+
+    # -- status listener (called from connector and task threads) -----------------------------
+    def _state(self, state: State, trace: str | None = None) -> StateInfo:
+        return StateInfo(state, self.worker_id(), trace, self.generation())
+
+    def _known(self, connector: str) -> bool:
+        """Whether the connector still exists: a state reported after deletion is dropped."""
+        return self.configs.contains(connector)
+
+    def _put_connector(self, name: str, state: State, trace: str | None = None) -> None:
+        if self._known(name):
+            self.status.put_connector(name, self._state(state, trace))
+
+    def _put_connector_safe(self, name: str, state: State, trace: str | None = None) -> None:
+        if self._known(name):
+            self.status.put_connector_safe(name, self._state(state, trace))
+
+    def on_connector_startup(self, name: str) -> None:
+        self._put_connector(name, State.RUNNING)
+
+    def on_connector_pause(self, name: str) -> None:
+        self._put_connector(name, State.PAUSED)
+
+    def on_connector_resume(self, name: str) -> None:
+        self._put_connector(name, State.RUNNING)
+
+    def on_connector_stop(self, name: str) -> None:
+        self._put_connector(name, State.STOPPED)
+
+    def on_connector_failure(self, name: str, trace: str) -> None:
+        self._put_connector_safe(name, State.FAILED, trace)
+
+    def on_connector_shutdown(self, name: str) -> None:
+        self._put_connector_safe(name, State.UNASSIGNED)
+
+    def _put_task(self, task: ConnectorTaskId, state: State, trace: str | None = None) -> None:
+        if self._known(task.connector):
+            self.status.put_task(task, self._state(state, trace))
+
+    def _put_task_safe(self, task: ConnectorTaskId, state: State, trace: str | None = None) -> None:
+        if self._known(task.connector):
+            self.status.put_task_safe(task, self._state(state, trace))
+
+    def on_task_startup(self, task: ConnectorTaskId) -> None:
+        self._put_task(task, State.RUNNING)
+
+    def on_task_pause(self, task: ConnectorTaskId) -> None:
+        self._put_task(task, State.PAUSED)
+
+    def on_task_resume(self, task: ConnectorTaskId) -> None:
+        self._put_task(task, State.RUNNING)
+
+    def on_task_failure(self, task: ConnectorTaskId, trace: str) -> None:
+        self._put_task_safe(task, State.FAILED, trace)
+
+    def on_task_shutdown(self, task: ConnectorTaskId) -> None:
+        self._put_task_safe(task, State.UNASSIGNED)
+
+    def on_topic(self, task: ConnectorTaskId) -> Callable[[str], None]:
+        """What a source task calls with each topic it produces to for the first time."""
+        return lambda topic: self.status.put_topic(task.connector, topic, task.task)
+
+    # -- reads --------------------------------------------------------------------------------
+    def _require(self, name: str) -> dict[str, str]:
+        config = self.configs.snapshot().connector_configs.get(name)
+        if config is None:
+            raise NotFoundError(f"Connector {name} not found")
+        return config
+
+    def connector_type(self, config: Mapping[str, str]) -> ConnectorType:
+        try:
+            return ConnectorType.SINK if self.worker.is_sink(config) else ConnectorType.SOURCE
+        except Exception:
+            return ConnectorType.UNKNOWN
+
+    def connectors(self) -> list[str]:
+        return self.configs.snapshot().connectors()
+
+    def connector_info(self, name: str) -> ConnectorInfo:
+        snap = self.configs.snapshot()
+        config = snap.connector_configs.get(name)
+        if config is None:
+            raise NotFoundError(f"Connector {name} not found")
+        return ConnectorInfo(name, dict(config), snap.tasks(name), self.connector_type(config))
+
+    def connector_config(self, name: str) -> dict[str, str]:
+        return dict(self._require(name))
+
+    def task_configs(self, name: str) -> list[TaskInfo]:
+        snap = self.configs.snapshot()
+        if not snap.contains(name):
+            raise NotFoundError(f"Connector {name} not found")
+        return [TaskInfo(t, dict(snap.task_config(t) or {})) for t in snap.tasks(name)]
+
+    def connector_status(self, name: str) -> ConnectorStateInfo:
+        config = self.configs.snapshot().connector_configs.get(name)
+        status = self.status.connector(name)
+        if config is None or status is None:
+            raise NotFoundError(f"No status found for connector {name}")
+        return ConnectorStateInfo(
+            name, status, self.status.tasks(name), self.connector_type(config)
+        )
+
+    def task_status(self, task: ConnectorTaskId) -> StateInfo:
+        status = self.status.task(task)
+        if status is None:
+            raise NotFoundError(f"No status found for task {task}")
+        return status
+
+    def restart_plan(self, request: RestartRequest) -> RestartPlan | None:
+        """The plan for a KIP-745 restart; ``None`` while the connector has no status."""
+        try:
+            return RestartPlan(request, self.connector_status(request.connector))
+        except NotFoundError:
+            return None
+
+    # -- topics and offsets -------------------------------------------------------------------
+    def connector_active_topics(self, name: str) -> list[str]:
+        return self.status.topics(name)
+
+    def reset_connector_active_topics(self, name: str) -> None:
+        self.status.reset_topics(name)
+
+    def connector_offsets(self, name: str) -> list[dict[str, Any]]:
+        return self.offsets.read(name, self._require(name))
+
+    # -- cluster-wide logger levels -----------------------------------------------------------
+    def set_cluster_logger_level(self, namespace: str, level: str) -> None:
+        """A standalone worker is the whole cluster: the level applies here at once."""
+        self.loggers.set_level(namespace, level)
+
+    # -- plugins and validation ---------------------------------------------------------------
+    def validate_connector_config(self, config: Mapping[str, str]) -> dict[str, Any]:
+        return validation_result(self, config)
+
+    def connector_plugins(self, connectors_only: bool = True) -> list[PluginInfo]:
+        kinds = (
+            ["sink", "source"] if connectors_only else [k for k in KINDS if k != "config_provider"]
+        )
+        plugins = self.worker.registry.plugins(kinds)
+        plugins.sort(key=lambda d: (_PLUGIN_ORDER.get(d.kind, 99), d.name))
+        return [
+            PluginInfo(d.name, d.kind, None if d.version == "undefined" else d.version)
+            for d in plugins
+        ]
+
+    def connector_plugin_config(self, plugin: str) -> list[dict[str, Any]]:
+        return plugin_config(self, plugin)
