@@ -12,7 +12,7 @@ import enum
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 from sluice.api.errors import ConfigError
 
@@ -41,6 +41,8 @@ class _NoDefault:
     def __repr__(self) -> str:
         return "NO_DEFAULT"
 
+
+_T = TypeVar("_T")
 
 NO_DEFAULT: Final[Any] = _NoDefault()
 """Marks a key as required: it has no default, so leaving it out is an error."""
@@ -193,18 +195,41 @@ def _java_string_hash(s: str) -> int:
     return h
 
 
-def _java_hash_set_order(items: Sequence[str]) -> list[str]:
-    """The iteration order of a ``java.util.HashSet`` filled with ``items`` one by one."""
+def _java_hash_set_order(
+    items: Iterable[_T],
+    hash_code: Callable[[_T], int] | None = None,
+    capacity: int = 16,
+) -> list[_T]:
+    """The iteration order of a ``java.util.HashSet`` (or a ``HashMap``'s keys) filled with
+    ``items`` one by one.
+
+    ``hash_code`` is the element's ``hashCode`` as an unsigned 32-bit int (default: a string's);
+    ``capacity`` is the table size the set starts with (16 for ``new HashSet<>()``,
+    :func:`_java_hash_set_capacity` for ``new HashSet<>(collection)``). Java walks the table
+    bucket by bucket and each bucket in insertion order (resizing keeps that order), which is
+    what the stable sort reproduces. Not reproduced: buckets of eight or more colliding keys in a
+    table of 64 or more, which Java turns into trees.
+    """
     unique = list(dict.fromkeys(items))
-    buckets = 16
+    buckets = capacity
     while len(unique) > buckets * 3 // 4:
         buckets *= 2
 
-    def bucket(s: str) -> int:
-        h = _java_string_hash(s)
+    code = hash_code if hash_code is not None else cast(Callable[[_T], int], _java_string_hash)
+
+    def bucket(item: _T) -> int:
+        h = code(item)
         return (h ^ (h >> 16)) & (buckets - 1)
 
     return sorted(unique, key=bucket)
+
+
+def _java_hash_set_capacity(size: int) -> int:
+    """The table size of ``new HashSet<>(collection)`` for a collection of ``size`` elements
+    (Java 17: room for ``size / 0.75 + 1`` elements, at least 16, rounded up to a power of two).
+    """
+    wanted = max(int(size / 0.75) + 1, 16)
+    return 1 << (wanted - 1).bit_length()
 
 
 class ValidList:
