@@ -1,4 +1,4 @@
-"""The ``sluice`` command: ``standalone``, ``kafka``, ``plugins`` and ``version``."""
+"""The ``sluice`` command: ``standalone``, ``distributed``, ``kafka``, ``plugins``, ``version``."""
 
 from __future__ import annotations
 
@@ -33,6 +33,16 @@ def _build_parser() -> argparse.ArgumentParser:
     standalone.add_argument("--log-level", default="INFO", help="root log level (default INFO)")
     standalone.set_defaults(func=_run_standalone)
 
+    distributed = sub.add_parser(
+        "distributed",
+        help="run a distributed worker (like connect-distributed.sh)",
+        description="Run one worker of a Connect cluster from Kafka's "
+        "connect-distributed.properties; connectors are managed over the REST API.",
+    )
+    distributed.add_argument("worker_properties", help="worker config (.properties)")
+    distributed.add_argument("--log-level", default="INFO", help="root log level (default INFO)")
+    distributed.set_defaults(func=_run_distributed)
+
     plugins = sub.add_parser("plugins", help="list installed plugins with type and version")
     plugins.add_argument(
         "--plugin-path", action="append", default=[], help="extra plugin folder (repeatable)"
@@ -56,6 +66,12 @@ def _run_standalone(args: argparse.Namespace) -> int:
     from sluice.cli.standalone import run_standalone
 
     return run_standalone(args.worker_properties, args.connector_configs, args.log_level)
+
+
+def _run_distributed(args: argparse.Namespace) -> int:
+    from sluice.cli.distributed import run_distributed
+
+    return run_distributed(args.worker_properties, args.log_level)
 
 
 def _run_plugins(args: argparse.Namespace) -> int:

@@ -65,7 +65,8 @@ def create_app(
 ) -> FastAPI:
     """The ASGI application serving Kafka Connect's REST API over ``herder``.
 
-    ``loggers`` defaults to a :class:`Loggers` over this process's Python loggers.
+    ``loggers`` defaults to the herder's :class:`Loggers` (or a new one over this process's
+    Python loggers).
     """
     opts = options or RestOptions()
     app = FastAPI(
@@ -83,7 +84,9 @@ def create_app(
         plugins_router(herder),
     ]
     if opts.admin_enabled:
-        routers.append(admin_router(loggers if loggers is not None else Loggers()))
+        if loggers is None:
+            loggers = getattr(herder, "loggers", None) or Loggers()
+        routers.append(admin_router(loggers, herder))
     for router in routers:
         app.include_router(router)
     install_error_handlers(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import http
 import logging
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,7 +23,15 @@ from starlette.responses import Response
 from sluice.api import AlreadyExistsError, ConfigError, ConnectError, NotFoundError
 from sluice.plugins.registry import PluginError
 from sluice.rest.entities import error_message
-from sluice.runtime.herder import BadRequestError, ConflictError, ForbiddenError
+from sluice.rest.forwarding import forward_request
+from sluice.runtime.herder import (
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    RebalanceNeededError,
+    RequestTargetError,
+    ServiceUnavailableError,
+)
 
 __all__ = [
     "ConnectRoute",
@@ -63,8 +71,14 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "Invalid request: " + "; ".join(parts) if parts else "Invalid request"
 
 
+_STALE_CONFIG: Final = (
+    "Cannot complete request momentarily due to stale configuration (typically caused by a "
+    "concurrent config change)"
+)
+
 _STATUS_BY_ERROR: tuple[tuple[type[BaseException], int], ...] = (
     (NotFoundError, 404),
+    (ServiceUnavailableError, 503),
     (AlreadyExistsError, 409),
     (ConflictError, 409),
     (ForbiddenError, 403),
@@ -85,6 +99,8 @@ def error_response(exc: BaseException, path: str = "") -> JSONResponse:
         )
     if isinstance(exc, RequestValidationError):
         return JSONResponse(error_message(400, _validation_message(exc)), 400)
+    if isinstance(exc, RebalanceNeededError):
+        return JSONResponse(error_message(409, _STALE_CONFIG), 409)
     for kind, status in _STATUS_BY_ERROR:
         if isinstance(exc, kind):
             return JSONResponse(error_message(status, str(exc)), status)
@@ -108,6 +124,8 @@ class ConnectRoute(APIRoute):
         async def handle(request: Request) -> Response:
             try:
                 return await handler(request)
+            except RequestTargetError as e:
+                return await forward_request(request, e)
             except Exception as e:
                 return error_response(e, request.url.path)
 

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from sluice.rest import entities
 from sluice.rest.bodies import logger_level_request, parse_json, raw_body
 from sluice.rest.errors import ConnectRoute, RestError
+from sluice.runtime.herder import Herder
 from sluice.runtime.loggers import Loggers
 
 __all__ = ["admin_router"]
@@ -18,7 +19,7 @@ __all__ = ["admin_router"]
 log = logging.getLogger(__name__)
 
 
-def admin_router(loggers: Loggers) -> APIRouter:
+def admin_router(loggers: Loggers, herder: Herder) -> APIRouter:
     router = APIRouter(prefix="/admin/loggers", route_class=ConnectRoute)
 
     @router.get("", summary="Loggers with an explicitly set level, and root")
@@ -48,10 +49,10 @@ def admin_router(loggers: Loggers) -> APIRouter:
                 "worker",
                 scope,
             )
-        changed = loggers.set_level(logger, level)
         if effective_scope == "cluster":
-            # A standalone worker is the whole cluster; distributed mode will broadcast this.
+            # Every worker applies it when it reads it from the config topic (KIP-976).
+            herder.set_cluster_logger_level(logger, level)
             return Response(status_code=204)
-        return JSONResponse(changed)
+        return JSONResponse(loggers.set_level(logger, level))
 
     return router

@@ -20,6 +20,7 @@ from sluice.rest.bodies import (
     raw_body,
 )
 from sluice.rest.errors import ConnectRoute, RestError, http_reason
+from sluice.runtime.distributed.request_signing import signature_from_headers
 from sluice.runtime.herder import BadRequestError, Herder, RestartRequest
 from sluice.runtime.status import ConnectorTaskId
 
@@ -188,6 +189,34 @@ def connectors_router(herder: Herder, topic_tracking: bool, topic_reset: bool) -
     @router.post("/{connector}/tasks/{task}/restart", summary="Restart one task")
     def restart_task(connector: str, task: str) -> Response:
         herder.restart_task(_task_id(connector, task))
+        return Response(status_code=204)
+
+    @router.post(
+        "/{connector}/tasks",
+        summary="Internal: a follower hands the leader new task configs",
+        status_code=204,
+        include_in_schema=False,  # worker to worker, signed; not part of the user's API
+    )
+    def put_task_configs(connector: str, request: Request, body: Body) -> Response:
+        parsed = parse_json(body, numbers_as_text=True)
+        if not isinstance(parsed, list):
+            raise RestError(400, "The task configurations must be a JSON array of objects")
+        configs = [cast(dict[str, str], config_map(c, "task configuration")) for c in parsed]
+        herder.put_task_configs(
+            connector, configs, signature_from_headers(body, dict(request.headers))
+        )
+        return Response(status_code=204)
+
+    @router.put(
+        "/{connector}/fence",
+        summary="Internal: fence zombie exactly-once source tasks (KIP-618)",
+        status_code=204,
+        include_in_schema=False,
+    )
+    def fence_zombies(connector: str, request: Request, body: Body) -> Response:
+        herder.fence_zombie_source_tasks(
+            connector, signature_from_headers(body, dict(request.headers))
+        )
         return Response(status_code=204)
 
     @router.get("/{connector}/topics", summary="Topics the connector has used (KIP-558)")

@@ -53,3 +53,8 @@ def install(level: int | str = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    if root.getEffectiveLevel() >= logging.INFO:
+        # kafka-python (worker group membership) narrates every connection and join at INFO and
+        # warns on every heartbeat during a rebalance; sluice's own group log says what matters.
+        logging.getLogger("kafka").setLevel(logging.WARNING)
+        logging.getLogger("kafka.coordinator.heartbeat").setLevel(logging.ERROR)
