@@ -56,6 +56,8 @@ class ConnectorOffsetsAdmin:
         self.worker = worker
 
     def _admin(self) -> AdminClient:
+        """A new admin client. The caller must hold it until its futures are done: librdkafka
+        drops the requests of a client that is destroyed, and their futures never complete."""
         return AdminClient(self.worker.admin_config())
 
     def read(self, name: str, config: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -74,7 +76,8 @@ class ConnectorOffsetsAdmin:
         ]
 
     def _sink_group_offsets(self, group: str) -> list[KafkaTopicPartition]:
-        futures = self._admin().list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])
+        admin = self._admin()
+        futures = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])
         try:
             result = futures[group].result(timeout=_ADMIN_TIMEOUT)
         except Exception as e:
@@ -143,9 +146,8 @@ class ConnectorOffsetsAdmin:
             KafkaTopicPartition(t.topic, t.partition, o) for t, o in parsed.items() if o is not None
         ]
         if to_set:
-            fut = self._admin().alter_consumer_group_offsets(
-                [ConsumerGroupTopicPartitions(group, to_set)]
-            )
+            admin = self._admin()
+            fut = admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(group, to_set)])
             fut[group].result(timeout=_ADMIN_TIMEOUT)
         return handled
 
@@ -160,7 +162,8 @@ class ConnectorOffsetsAdmin:
                     dict(config), {TopicPartition(tp.topic, tp.partition): None for tp in current}
                 )
             )
-            for f in self._admin().delete_consumer_groups([group]).values():
+            admin = self._admin()
+            for f in admin.delete_consumer_groups([group]).values():
                 try:
                     f.result(timeout=_ADMIN_TIMEOUT)
                 except Exception as e:
