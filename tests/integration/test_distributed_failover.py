@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from sluice.testing import wait_for
-from tests.fixtures.distributed import DistributedCluster, WorkerProcess
+from tests.fixtures.distributed import DistributedCluster, WorkerProcess, running_cluster
 from tests.fixtures.kafka import consume_all, create_topic
 from tests.fixtures.worker_process import high_watermark
 
@@ -30,15 +30,8 @@ LINE = "line-{:07d}\n"
 
 @pytest.fixture
 def cluster(kafka_bootstrap: str, tmp_path: Path) -> Iterator[DistributedCluster]:
-    cluster = DistributedCluster(kafka_bootstrap, tmp_path)
-    try:
-        cluster.start()
+    with running_cluster(kafka_bootstrap, tmp_path) as cluster:
         yield cluster
-    except BaseException:
-        print(cluster.logs())
-        raise
-    finally:
-        cluster.stop()
 
 
 def _owner(cluster: DistributedCluster, name: str) -> WorkerProcess:
@@ -193,8 +186,10 @@ def test_a_stalled_worker_stops_its_work_and_its_stale_status_is_ignored(
     # Back from the stall, the zombie learns it lost its membership and stops the task before
     # it rejoins; its UNASSIGNED write is older than the new owner's and is dropped.
     wait_for(
-        lambda: "membership may be lost" in zombie.log_tail(200_000)
-        and "Finished stopping revoked work" in zombie.log_tail(200_000),
+        lambda: (
+            "membership may be lost" in zombie.log_tail(200_000)
+            and "Finished stopping revoked work" in zombie.log_tail(200_000)
+        ),
         30,
         0.2,
         message=lambda: f"the stalled worker did not revoke its work:\n{zombie.log_tail()}",

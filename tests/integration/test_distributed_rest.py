@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from sluice.testing import wait_for
-from tests.fixtures.distributed import DistributedCluster
+from tests.fixtures.distributed import DistributedCluster, running_cluster
 from tests.fixtures.kafka import consume_all, create_topic
 
 pytestmark = pytest.mark.integration
@@ -27,16 +27,8 @@ FILE_SOURCE = "org.apache.kafka.connect.file.FileStreamSourceConnector"
 def cluster(
     kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DistributedCluster]:
-    work = tmp_path_factory.mktemp("distributed-rest")
-    cluster = DistributedCluster(kafka_bootstrap, work)
-    try:
-        cluster.start()
+    with running_cluster(kafka_bootstrap, tmp_path_factory.mktemp("distributed-rest")) as cluster:
         yield cluster
-    except BaseException:
-        print(cluster.logs())
-        raise
-    finally:
-        cluster.stop()
 
 
 def _name(prefix: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import msgspec
 
+from sluice.api._jackson import as_jackson_writes
 from sluice.api._java_text import bigdecimal_to_string, double_to_string, float_to_string
 from sluice.api.errors import DataError
 from sluice.api.logical import Date, Decimal, Time, Timestamp
@@ -44,21 +45,6 @@ _ENCODE = msgspec.json.encode
 # Field names msgspec's rename refuses (it would have to escape them); such structs use dicts.
 _UNRENAMABLE: Final = re.compile(r'[\\"\x00-\x1f]')
 _Raw = msgspec.Raw
-# msgspec writes control characters as \u00xx; Jackson uses upper-case hex digits.
-_LOWER_ESCAPE: Final = re.compile(rb"(?<!\\)((?:\\\\)*)\\u00([0-9a-f]{2})")
-
-
-# Jackson writes characters beyond U+FFFF as an escaped surrogate pair, not as 4 UTF-8 bytes.
-_ASTRAL: Final = re.compile(rb"[\xf0-\xf4][\x80-\xbf]{3}")
-
-
-def _upper_escape(m: re.Match[bytes]) -> bytes:
-    return m.group(1) + b"\\u00" + m.group(2).upper()
-
-
-def _surrogate_escape(m: re.Match[bytes]) -> bytes:
-    code = ord(m.group(0).decode()) - 0x10000
-    return b"\\u%04X\\u%04X" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
 
 
 def _dump(tree: Any) -> bytes:
@@ -66,11 +52,7 @@ def _dump(tree: Any) -> bytes:
         out = _ENCODE(tree)
     except UnicodeEncodeError as e:
         raise DataError(f"Cannot serialize a string that is not valid Unicode: {e}") from e
-    if b"\\u00" in out:
-        out = _LOWER_ESCAPE.sub(_upper_escape, out)
-    if not out.isascii() and _ASTRAL.search(out) is not None:
-        out = _ASTRAL.sub(_surrogate_escape, out)
-    return out
+    return as_jackson_writes(out)
 
 
 def _double(value: float) -> float | msgspec.Raw:
