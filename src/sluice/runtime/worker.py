@@ -254,6 +254,8 @@ class Worker:
             errors,
         )
         flush = (worker_cfg.offset_flush_interval, worker_cfg.offset_flush_timeout)
+        if not worker_cfg.get_boolean("topic.tracking.enable"):
+            on_topic = None
         if issubclass(task_cls, SourceTask):
             creation = TopicCreation.from_config(
                 conn_config, worker_cfg.get_boolean("topic.creation.enable"), self.admin_config()
@@ -296,6 +298,7 @@ class Worker:
                 *flush,
                 max_poll,
                 reporter,
+                on_topic,
             )
         raise ConfigError(f"{task_cls} is neither a SourceTask nor a SinkTask", "task.class")
 

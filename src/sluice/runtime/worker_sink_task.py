@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -86,6 +86,7 @@ class WorkerSinkTask(WorkerTask):
         offset_flush_timeout: float,
         max_poll_records: int = 500,
         errant_reporter: ErrantRecordReporter | None = None,
+        on_topic: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(
             id,
@@ -102,6 +103,9 @@ class WorkerSinkTask(WorkerTask):
         self.topics_regex = topics_regex
         self.max_poll_records = max_poll_records
         self.errant_reporter = errant_reporter
+        self.on_topic = on_topic
+        """Called with the topic of converted records, once per batch and topic (KIP-558: the
+        status store records the topic if it is new, as Kafka's ``recordActiveTopic``)."""
         self.consumer: Consumer | None = None
         self.assignment: set[TopicPartition] = set()
         self.current_offsets: dict[TopicPartition, int] = {}
@@ -232,6 +236,8 @@ class WorkerSinkTask(WorkerTask):
             values = self.value_converter.to_connect_batch(topic, [m.value() for m in messages])
         except Exception:
             return None
+        if self.on_topic is not None:
+            self.on_topic(topic)
         offsets = [m.offset() for m in messages]
         # A partition's messages arrive in offset order: the last one seen is the highest.
         for partition, offset in dict(zip(partitions, offsets, strict=True)).items():
@@ -245,6 +251,8 @@ class WorkerSinkTask(WorkerTask):
         key_conv = self.key_converter.to_connect_data
         value_conv = self.value_converter.to_connect_data
         offsets = self.current_offsets
+        on_topic = self.on_topic
+        active: set[str] = set()
         reporter = self.errant_reporter
         batch = reporter.batch if isinstance(reporter, WorkerErrantRecordReporter) else None
         if batch is not None:
@@ -302,6 +310,9 @@ class WorkerSinkTask(WorkerTask):
                 )
                 if not ok:
                     continue
+            if on_topic is not None and topic not in active:
+                active.add(topic)
+                on_topic(topic)
             ts_type, ts = msg.timestamp()
             original = SinkRecord(
                 topic,
