@@ -358,9 +358,7 @@ class RebalanceHandling(AbstractHerder):
             return False
         target = self._config_state.target_states.get(task.connector, TargetState.STARTED)
         log.info("Starting task %s", task)
-        return self.worker.start_task(
-            task, config, task_config, self, target, self.on_topic(task)
-        )
+        return self.worker.start_task(task, config, task_config, self, target, self.on_topic(task))
 
     @abc.abstractmethod
     def request_task_reconfiguration(self, name: str) -> None: ...
