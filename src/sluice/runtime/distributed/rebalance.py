@@ -95,6 +95,12 @@ class RebalanceHandling(AbstractHerder):
         self._task_config_updates: set[ConnectorTaskId] = set()
         self._target_state_changes: set[str] = set()
         self._tasks_to_restart: set[ConnectorTaskId] = set()
+        # Config topic offsets (Kafka's count: the next offset to read) at which changes were
+        # read and tasks were started: a change that the last rebalance already covered needs
+        # no further rebalance, and a task started after it already has its new config.
+        self._reconfig_offset = -1
+        self._task_update_offsets: dict[str, int] = {}
+        self._task_config_offsets: dict[ConnectorTaskId, int] = {}
         self._scheduled_rebalance = float("inf")
         self._backoff_retries = BACKOFF_RETRIES
         self._start_stop = concurrent.futures.ThreadPoolExecutor(
@@ -358,35 +364,47 @@ class RebalanceHandling(AbstractHerder):
             return False
         target = self._config_state.target_states.get(task.connector, TargetState.STARTED)
         log.info("Starting task %s", task)
+        with self._lock:
+            self._task_config_offsets[task] = self._config_state.offset
         return self.worker.start_task(task, config, task_config, self, target, self.on_topic(task))
 
     @abc.abstractmethod
     def request_task_reconfiguration(self, name: str) -> None: ...
 
     # -- config store callbacks (store reader thread) -----------------------------------------
+    def _needs_rebalance_at(self, offset: int) -> None:
+        """Under the lock: a change read at ``offset`` needs the work reassigned."""
+        self._needs_reconfig_rebalance = True
+        self._reconfig_offset = max(self._reconfig_offset, offset)
+
     def on_connector_config_remove(self, connector: str) -> None:
         log.info("Connector %s config removed", connector)
+        offset = self.configs.snapshot().offset
         with self._lock:
             if self._config_state.contains(connector):
-                self._needs_reconfig_rebalance = True
+                self._needs_rebalance_at(offset)
             else:
                 self._connector_config_updates.add(connector)
         self.member.wakeup()
 
     def on_connector_config_update(self, connector: str) -> None:
         log.info("Connector %s config updated", connector)
+        offset = self.configs.snapshot().offset
         with self._lock:
             if not self._config_state.contains(connector):
-                self._needs_reconfig_rebalance = True  # a new connector: work to assign
+                self._needs_rebalance_at(offset)  # a new connector: work to assign
             else:
                 self._connector_config_updates.add(connector)
         self.member.wakeup()
 
     def on_task_config_update(self, tasks: Collection[ConnectorTaskId]) -> None:
-        log.info("Tasks %s configs updated", list(tasks))
+        log.info("Tasks %s configs updated", [str(t) for t in tasks])
+        offset = self.configs.snapshot().offset
         with self._lock:
-            self._needs_reconfig_rebalance = True
+            self._needs_rebalance_at(offset)
             self._task_config_updates.update(tasks)
+            for connector in {t.connector for t in tasks}:
+                self._task_update_offsets[connector] = offset
         self.member.wakeup()
 
     def on_connector_target_state_change(self, connector: str) -> None:
@@ -408,10 +426,22 @@ class RebalanceHandling(AbstractHerder):
                 return False
             self._config_state = self.configs.snapshot()
             rebalance = self._needs_reconfig_rebalance
+            assignment = self._assignment
+            if (
+                rebalance
+                and assignment is not None
+                and self._rebalance_resolved
+                and not assignment.failed()
+                and self._reconfig_offset <= assignment.offset
+            ):
+                # Read only after the rebalance that already assigned the work with it (the
+                # leader had read it): another rebalance would only restart the same work.
+                log.debug("The last rebalance covered the changes up to %d", self._reconfig_offset)
+                rebalance = False
             if rebalance:
                 log.debug("Requesting a rebalance for the reconfiguration of tasks")
                 self.member.request_rejoin("connectors or tasks were reconfigured")
-                self._needs_reconfig_rebalance = False
+            self._needs_reconfig_rebalance = False
             eager = self.is_eager()
             if eager and rebalance:
                 # The rebalance restarts everything anyway.
@@ -421,13 +451,14 @@ class RebalanceHandling(AbstractHerder):
                 return True
             connectors, self._connector_config_updates = self._connector_config_updates, set()
             targets, self._target_state_changes = self._target_state_changes, set()
-            tasks, self._task_config_updates = self._task_config_updates, set()
+            self._task_config_updates = set()
+            updated, self._task_update_offsets = self._task_update_offsets, {}
         if connectors:
             self._restart_reconfigured_connectors(connectors)
         if targets:
             self._apply_target_states(targets)
-        if tasks and not eager:
-            self._stop_reconfigured_tasks({t.connector for t in tasks})
+        if updated and not eager:
+            self._replace_reconfigured_tasks(updated, restart_now=not rebalance)
         return rebalance
 
     def _restart_reconfigured_connectors(self, names: set[str]) -> None:
@@ -457,17 +488,30 @@ class RebalanceHandling(AbstractHerder):
             if target is TargetState.STARTED and name in self.worker.connectors:
                 self.request_task_reconfiguration(name)
 
-    def _stop_reconfigured_tasks(self, connectors: set[str]) -> None:
+    def _replace_reconfigured_tasks(self, updated: dict[str, int], restart_now: bool) -> None:
+        """Stop this worker's tasks that run an older config than ``updated`` (connector ->
+        offset of its new task configs); restart them after the coming rebalance, or at once
+        when no rebalance is coming."""
         assignment = self._assignment
         local = assignment.tasks if assignment is not None else []
-        stop = [t for t in local if t.connector in connectors]
-        if not stop:
+        with self._lock:
+            stale = [
+                t
+                for t in local
+                if t.connector in updated
+                and self._task_config_offsets.get(t, -1) < updated[t.connector]
+            ]
+        if not stale:
+            return
+        self.worker.stop_and_await_tasks(stale)
+        if restart_now:
+            log.info("Restarting tasks %s with their new configs", [str(t) for t in stale])
+            self._run_all([partial(self.start_task, t) for t in stale])
             return
         log.info(
             "Stopping tasks %s for new task configs; they restart after the rebalance if still "
             "assigned here",
-            stop,
+            [str(t) for t in stale],
         )
-        self.worker.stop_and_await_tasks(stop)
         with self._lock:
-            self._tasks_to_restart.update(stop)
+            self._tasks_to_restart.update(stale)

@@ -309,3 +309,34 @@ def test_the_memory_store_counts_offsets_as_kafka_connect_does() -> None:
     store.put_task_configs("c", [{"x": "1"}])
     assert store.snapshot().offset == 2  # the next offset to read
     assert listener.calls == [("update", "c"), ("tasks", [ConnectorTaskId("c", 0)])]
+
+
+def test_task_configs_read_after_the_rebalance_that_applied_them_restart_nothing(
+    leader: tuple[DistributedHerder, RecordingWorker, OneWorkerGroup],
+) -> None:
+    herder, worker, group = leader
+    herder.put_connector_config("src", _source(), allow_replace=False)
+    wait_for(lambda: _running(herder, "src"), 10)
+    rejoins, generation = len(group.rejoin_reasons), group.generation
+    # The update reaches this worker only now, after the rebalance that assigned its task with
+    # the new config: Kafka would stop the task and rebalance again; nothing needs to move.
+    herder.on_task_config_update([ConnectorTaskId("src", 0)])
+    herder.on_connector_target_state_change("src")  # a later change, to see the tick has run
+    wait_for(lambda: not herder._task_update_offsets and not herder._target_state_changes, 10)
+    assert worker.started_tasks == [ConnectorTaskId("src", 0)]
+    assert (len(group.rejoin_reasons), group.generation) == (rejoins, generation)
+
+
+def test_a_covered_update_restarts_a_task_still_on_its_old_config_in_place(
+    leader: tuple[DistributedHerder, RecordingWorker, OneWorkerGroup],
+) -> None:
+    herder, worker, group = leader
+    herder.put_connector_config("src", _source(), allow_replace=False)
+    wait_for(lambda: _running(herder, "src"), 10)
+    task = ConnectorTaskId("src", 0)
+    herder._task_config_offsets[task] = 0  # as if kept running from an older assignment
+    rejoins = len(group.rejoin_reasons)
+    herder.on_task_config_update([task])
+    wait_for(lambda: worker.started_tasks == [task, task], 10)
+    assert len(group.rejoin_reasons) == rejoins
+    assert _running(herder, "src")
