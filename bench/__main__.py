@@ -28,7 +28,15 @@ def _parser() -> argparse.ArgumentParser:
         "--sides", default="sluice,java", help="comma-separated: sluice,java (default both)"
     )
     p.add_argument(
-        "--only", default="", help="comma-separated workload ids or prefixes, e.g. B1,B4-idle"
+        "--only",
+        default="",
+        help="comma-separated workload ids or prefixes, e.g. B1,B4-idle; the distributed-mode "
+        "D1-failover, D2-rebalance, D3-idle (python -m bench.distributed) run only when named",
+    )
+    p.add_argument(
+        "--distributed-java-defaults",
+        action="store_true",
+        help="D1 also fails Kafka Connect over with its own defaults (5-minute rebalance delay)",
     )
     p.add_argument("--bootstrap", help="use this broker instead of starting one")
     p.add_argument("--port", type=int, default=19092, help="port of the bench broker")
@@ -81,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         min_rate=args.min_rate,
         java_plugin_discovery=args.java_plugin_discovery,
         profile_sluice=args.profile_sluice,
+        distributed_java_defaults=args.distributed_java_defaults,
     )
     results = run_bench(opts)
     return 0 if results else 1

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import raw, report
+from bench import distributed, raw, report
 from bench.inputs import Inputs
 from bench.java_connect import JavaSide
 from bench.kafka_ops import Broker
@@ -49,6 +49,7 @@ class Options:
     min_rate: float = 1000.0
     java_plugin_discovery: str | None = None
     profile_sluice: bool = False
+    distributed_java_defaults: bool = False
 
 
 def _selected(wid: str, only: list[str]) -> bool:
@@ -207,6 +208,23 @@ class _Runner:
             results[workload.id] = report.workload_entry(workload, runs, errors, raw_entry)
 
 
+def _distributed(
+    opts: Options, broker: Broker, progress: Progress, ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """D1-D3 (:mod:`bench.distributed`): only when ``--only`` names them, they take minutes."""
+    d_opts = distributed.DistOptions(
+        sides=list(opts.sides),
+        only=ids,
+        runs=opts.runs,
+        java_defaults=opts.distributed_java_defaults,
+        idle_seconds=opts.idle_seconds,
+        cache_dir=opts.cache_dir,
+        results_dir=opts.results_dir,
+    )
+    found = distributed.run_distributed(d_opts, broker, progress)
+    return {k: v for k, v in found.items() if k != "meta"}
+
+
 def run_bench(opts: Options) -> dict[str, dict[str, Any]]:
     """Run everything the options select; returns the per-workload results written to JSON."""
     progress = Progress()
@@ -220,6 +238,10 @@ def run_bench(opts: Options) -> dict[str, dict[str, Any]]:
         bootstrap = local.start(timeout=180)
     broker = Broker(bootstrap)
     try:
+        d_ids = distributed.selected_ids(opts.only, explicit=True)
+        b_ids = [*B0_IDS, *[w.id for w in plan(opts.scale)]]
+        if d_ids and not any(_selected(wid, opts.only) for wid in b_ids):
+            return _distributed(opts, broker, progress, d_ids)
         profile = PROFILES[opts.profile]
         runs_dir = cache / "runs"
         ctx = BenchContext(
@@ -269,6 +291,8 @@ def run_bench(opts: Options) -> dict[str, dict[str, Any]]:
             f"sluice ratios ({opts.profile} profile, scale {opts.scale}, {meta['started']})",
         )
         print(f"results: {out / 'latest.json'}" + (f", chart: {chart}" if chart else ""))
+        if d_ids:
+            ordered.update(_distributed(opts, broker, progress, d_ids))
         return ordered
     finally:
         broker.close()
