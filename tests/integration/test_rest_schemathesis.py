@@ -167,7 +167,7 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(
     else:
         print(summary)
 
-    assert operations == 28
+    assert operations == 30
     assert not errors, "\n".join(errors)
     assert stats.total_failures == 0, _describe(stats)
     assert len(stats.tested_operations) == operations

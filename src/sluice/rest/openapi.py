@@ -322,6 +322,33 @@ OPERATIONS: Final[dict[tuple[str, str], dict[str, Any]]] = {
         "200": _json({"type": "array", "items": _ref("TaskInfo")}, "Task configurations"),
         "404": _NOT_FOUND,
     },
+    ("post", "/connectors/{connector}/tasks"): {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "array", "items": _ref("ConnectorConfig")}}
+            },
+        },
+        "204": _empty("The leader stored the task configs"),
+        "400": _error(
+            "Not signed, malformed, or sent to a standalone worker (internal: worker to worker)"
+        ),
+        "403": _error("The signature does not match the session key"),
+        "404": _NOT_FOUND,
+        "409": _CONFLICT,
+        "415": _UNSUPPORTED,
+        "500": _error("The leader could not be reached"),
+        "503": _error("The worker has not read a session key yet"),
+    },
+    ("put", "/connectors/{connector}/fence"): {
+        "204": _empty("Zombie tasks were fenced"),
+        "400": _error(
+            "Exactly-once source support is off, or sent to a standalone worker (internal)"
+        ),
+        "403": _error("The signature does not match the session key"),
+        "404": _NOT_FOUND,
+        "503": _error("The worker has not read a session key yet"),
+    },
     ("get", "/connectors/{connector}/tasks/{task}/status"): {
         "200": _json(_ref("TaskState"), "The task's state"),
         "404": _NOT_FOUND,

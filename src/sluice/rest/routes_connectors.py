@@ -195,7 +195,6 @@ def connectors_router(herder: Herder, topic_tracking: bool, topic_reset: bool) -
         "/{connector}/tasks",
         summary="Internal: a follower hands the leader new task configs",
         status_code=204,
-        include_in_schema=False,  # worker to worker, signed; not part of the user's API
     )
     def put_task_configs(connector: str, request: Request, body: Body) -> Response:
         parsed = parse_json(body, numbers_as_text=True)
@@ -211,7 +210,6 @@ def connectors_router(herder: Herder, topic_tracking: bool, topic_reset: bool) -
         "/{connector}/fence",
         summary="Internal: fence zombie exactly-once source tasks (KIP-618)",
         status_code=204,
-        include_in_schema=False,
     )
     def fence_zombies(connector: str, request: Request, body: Body) -> Response:
         herder.fence_zombie_source_tasks(

@@ -234,11 +234,21 @@ class Herder(abc.ABC):
         configs: list[dict[str, str]],
         signature: InternalRequestSignature | None,
     ) -> None:
-        """``POST /connectors/{name}/tasks``: a follower hands the leader new task configs."""
-        raise NotImplementedError("Task configs can be submitted only in distributed mode")
+        """``POST /connectors/{name}/tasks``: a follower hands the leader new task configs.
+
+        Kafka's standalone worker answers 500 (an ``UnsupportedOperationException``); this is a
+        client's mistake, so sluice answers 400 and says why.
+        """
+        raise BadRequestError(
+            "POST /connectors/{name}/tasks is an internal request between the workers of a "
+            "distributed cluster; this worker runs in standalone mode"
+        )
 
     def fence_zombie_source_tasks(
         self, name: str, signature: InternalRequestSignature | None
     ) -> None:
         """``PUT /connectors/{name}/fence`` (KIP-618), for exactly-once source tasks."""
-        raise NotImplementedError("Zombie fencing is supported only in distributed mode")
+        raise BadRequestError(
+            "PUT /connectors/{name}/fence is an internal request between the workers of a "
+            "distributed cluster; this worker runs in standalone mode"
+        )
