@@ -86,9 +86,9 @@ def cluster_view(worker: WorkerProcess) -> dict[str, Any]:
         view[name] = {
             "type": (info["type"], status["type"]),
             "config": info["config"],
-            "config_endpoint": worker.get(f"/connectors/{name}/config"),
+            "config_endpoint": read_during_rebalances(worker, f"/connectors/{name}/config"),
             "task_ids": info["tasks"],
-            "tasks": worker.get(f"/connectors/{name}/tasks"),
+            "tasks": read_during_rebalances(worker, f"/connectors/{name}/tasks"),
             "state": status["connector"]["state"],
             "task_states": [(t["id"], t["state"]) for t in status["tasks"]],
             "offsets": _sorted_offsets(worker.get(f"/connectors/{name}/offsets")),
@@ -517,11 +517,25 @@ def run_new_sources(
         status = through[0].get(f"/connectors/{name}/status")
         runners[name] = by_id[status["connector"]["worker_id"]]
         for worker in through:
-            tasks = worker.get(f"/connectors/{name}/tasks")
+            tasks = read_during_rebalances(worker, f"/connectors/{name}/tasks")
             assert [t["id"] for t in tasks] == [{"connector": name, "task": 0}]
     values = [m.value().decode() for m in consume_all(bootstrap, topic, 2 * len(files))]
     assert sorted(values) == sorted(f"{n}-{x}" for n in files for x in "ab")
     return NewSources(topic, files, runners)
+
+
+def read_during_rebalances(worker: WorkerProcess, path: str) -> Any:
+    """``GET path``; a Java worker answers some reads 500 "Request cannot be completed because a
+    rebalance is expected" until its rebalance ends (Kafka's behaviour), so wait that out."""
+
+    def read() -> tuple[Any] | None:  # a tuple, so that an empty answer counts as one
+        response = worker.request("GET", path)
+        if response.status_code == 500 and "rebalance is expected" in response.text:
+            return None
+        assert response.status_code == 200, (path, response.status_code, response.text)
+        return (response.json(),)
+
+    return wait_for(read, 30, 0.2, message=f"{path} answered only 'rebalance expected'")[0]
 
 
 def wait_state(worker: WorkerProcess, name: str, state: str, tasks: list[str]) -> None:
