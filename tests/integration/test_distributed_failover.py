@@ -205,3 +205,24 @@ def test_a_stalled_worker_stops_its_work_and_its_stale_status_is_ignored(
     assert status["tasks"][0]["worker_id"] == new_owner
     _write_lines(source, 1_000, 1_000)
     _all_lines_arrived(kafka_bootstrap, topic, 2_000)
+
+
+def test_an_eager_cluster_assigns_rebalances_and_fails_over(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """``connect.protocol=eager``: every rebalance revokes and reassigns everything."""
+    with running_cluster(kafka_bootstrap, tmp_path, 2, {"connect.protocol": "eager"}) as cluster:
+        topic = create_topic(kafka_bootstrap, f"eager-{uuid.uuid4().hex[:6]}")
+        source = tmp_path / "in.txt"
+        _write_lines(source, 0, 1_000)
+        _create(
+            cluster,
+            "eager-src",
+            {"connector.class": FILE_SOURCE, "file": str(source), "topic": topic},
+        )
+        owner = _owner(cluster, "eager-src")
+        assert "(protocol version 0)" in owner.log_tail(200_000)
+        owner.kill9()
+        assert _owner(cluster, "eager-src") is not owner
+        _write_lines(source, 1_000, 1_000)
+        _all_lines_arrived(kafka_bootstrap, topic, 2_000)
