@@ -23,7 +23,6 @@ import inspect
 import json
 import os
 import random
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,12 +48,12 @@ from sluice.runtime.distributed.protocol import (
 )
 from sluice.runtime.status import ConnectorTaskId
 from sluice.storage.config import ClusterConfigState
+from tests.compat.java_tools import java_tool, kafka_libs
 from tests.unit.runtime.distributed import test_incremental_assignor as scenarios
 from tests.unit.runtime.distributed.simulation import Cluster, Context, FakeClock
 
 pytestmark = pytest.mark.compat
 
-REPO = Path(__file__).resolve().parents[2]
 REQUIRED_JARS = (
     "connect-runtime-",
     "connect-api-",
@@ -66,30 +65,6 @@ REQUIRED_JARS = (
 )
 
 HARNESS = Path(__file__).resolve().parent / "java" / "ConnectProtocolHarness.java"
-
-
-def _libs_dir() -> Path:
-    libs = Path(os.environ.get("SLUICE_KAFKA_LIBS") or REPO / ".cache" / "kafka" / "libs")
-    names = [p.name for p in libs.glob("*.jar")] if libs.is_dir() else []
-    missing = [prefix for prefix in REQUIRED_JARS if not any(n.startswith(prefix) for n in names)]
-    if missing:
-        pytest.fail(
-            f"Kafka jars missing from {libs} (need {', '.join(p + '*.jar' for p in missing)}): "
-            "run `mvn -q dependency:copy-dependencies -DoutputDirectory=.cache/kafka/libs "
-            "-DincludeScope=runtime` in the repository, or point SLUICE_KAFKA_LIBS at them"
-        )
-    return libs
-
-
-def _tool(name: str) -> str:
-    home = os.environ.get("JAVA_HOME")
-    candidate = Path(home) / "bin" / name if home else None
-    if candidate is not None and candidate.exists():
-        return str(candidate)
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(f"`{name}` not found: a JDK (17 or later) is needed for the Java compat tests")
-    return found
 
 
 class Harness:
@@ -115,10 +90,10 @@ class Harness:
 
 @pytest.fixture(scope="module")
 def java(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
-    classpath = str(_libs_dir() / "*")
+    classpath = str(kafka_libs(REQUIRED_JARS) / "*")
     build = tmp_path_factory.mktemp("connect-protocol-harness")
     compiled = subprocess.run(
-        [_tool("javac"), "-nowarn", "-cp", classpath, "-d", str(build), str(HARNESS)],
+        [java_tool("javac"), "-nowarn", "-cp", classpath, "-d", str(build), str(HARNESS)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -128,7 +103,7 @@ def java(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     stderr_path = build / "stderr.txt"
     with stderr_path.open("w") as stderr:
         proc = subprocess.Popen(
-            [_tool("java"), "-cp", f"{classpath}{os.pathsep}{build}", "ConnectProtocolHarness"],
+            [java_tool("java"), "-cp", f"{classpath}{os.pathsep}{build}", "ConnectProtocolHarness"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,

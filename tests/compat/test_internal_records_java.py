@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import struct
 import subprocess
 from collections.abc import Callable
@@ -39,11 +38,11 @@ from sluice.storage import status_records as sr
 from sluice.storage.config import SessionKey
 from sluice.storage.offset_codec import decode_key, decode_value, encode_key, encode_value
 from sluice.storage.status import TopicStatus
+from tests.compat.java_tools import java_tool, kafka_libs
 from tests.fixtures.java_partitioner import java_partition
 
 pytestmark = pytest.mark.compat
 
-REPO = Path(__file__).resolve().parents[2]
 HARNESS = Path(__file__).resolve().parent / "java" / "InternalRecordsHarness.java"
 REQUIRED_JARS = (
     "connect-runtime-",
@@ -70,37 +69,13 @@ NASTY = [
 ]
 
 
-def _libs_dir() -> Path:
-    libs = Path(os.environ.get("SLUICE_KAFKA_LIBS") or REPO / ".cache" / "kafka" / "libs")
-    names = [p.name for p in libs.glob("*.jar")] if libs.is_dir() else []
-    missing = [prefix for prefix in REQUIRED_JARS if not any(n.startswith(prefix) for n in names)]
-    if missing:
-        pytest.fail(
-            f"Kafka jars missing from {libs} (need {', '.join(p + '*.jar' for p in missing)}): "
-            "run `mvn -q dependency:copy-dependencies -DoutputDirectory=.cache/kafka/libs "
-            "-DincludeScope=runtime` in the repository, or point SLUICE_KAFKA_LIBS at them"
-        )
-    return libs
-
-
-def _tool(name: str) -> str:
-    home = os.environ.get("JAVA_HOME")
-    candidate = Path(home) / "bin" / name if home else None
-    if candidate is not None and candidate.exists():
-        return str(candidate)
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(f"`{name}` not found: a JDK (17 or later) is needed for the Java compat tests")
-    return found
-
-
 @pytest.fixture(scope="module")
 def java(tmp_path_factory: pytest.TempPathFactory) -> Callable[[list[str]], list[str]]:
     """Compiles the harness once; returns a function answering a batch of jobs in one JVM."""
-    classpath = str(_libs_dir() / "*")
+    classpath = str(kafka_libs(REQUIRED_JARS) / "*")
     build = tmp_path_factory.mktemp("internal-records-harness")
     compiled = subprocess.run(
-        [_tool("javac"), "-nowarn", "-cp", classpath, "-d", str(build), str(HARNESS)],
+        [java_tool("javac"), "-nowarn", "-cp", classpath, "-d", str(build), str(HARNESS)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -110,7 +85,7 @@ def java(tmp_path_factory: pytest.TempPathFactory) -> Callable[[list[str]], list
 
     def run(jobs: list[str]) -> list[str]:
         done = subprocess.run(
-            [_tool("java"), "-cp", f"{classpath}{os.pathsep}{build}", "InternalRecordsHarness"],
+            [java_tool("java"), "-cp", f"{classpath}{os.pathsep}{build}", "InternalRecordsHarness"],
             input="".join(job + "\n" for job in jobs),
             capture_output=True,
             text=True,

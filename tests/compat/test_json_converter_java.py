@@ -18,7 +18,6 @@ import base64
 import json
 import os
 import random
-import shutil
 import struct
 import subprocess
 from collections.abc import Iterator
@@ -31,11 +30,11 @@ from hypothesis import HealthCheck, given, settings
 from sluice.api import DataError, Schema
 from sluice.api._java_text import double_to_string, float_to_string
 from sluice.converters import JsonConverter
+from tests.compat.java_tools import java_tool, kafka_libs
 from tests.unit.converters.strategies import schema_and_value
 
 pytestmark = pytest.mark.compat
 
-REPO = Path(__file__).resolve().parents[2]
 HARNESS = Path(__file__).resolve().parent / "java" / "JsonConverterHarness.java"
 REQUIRED_JARS = ("connect-json-", "connect-api-", "kafka-clients-", "jackson-databind-")
 CONFIGS: dict[str, dict[str, str]] = {
@@ -46,30 +45,6 @@ CONFIGS: dict[str, dict[str, str]] = {
     "nodefault": {"replace.null.with.default": "false"},
     "nodefault_noschemas": {"replace.null.with.default": "false", "schemas.enable": "false"},
 }
-
-
-def _libs_dir() -> Path:
-    libs = Path(os.environ.get("SLUICE_KAFKA_LIBS") or REPO / ".cache" / "kafka" / "libs")
-    names = [p.name for p in libs.glob("*.jar")] if libs.is_dir() else []
-    missing = [prefix for prefix in REQUIRED_JARS if not any(n.startswith(prefix) for n in names)]
-    if missing:
-        pytest.fail(
-            f"Kafka jars missing from {libs} (need {', '.join(p + '*.jar' for p in missing)}): "
-            "run `mvn -q dependency:copy-dependencies -DoutputDirectory=.cache/kafka/libs "
-            "-DincludeScope=runtime` in the repository, or point SLUICE_KAFKA_LIBS at them"
-        )
-    return libs
-
-
-def _tool(name: str) -> str:
-    home = os.environ.get("JAVA_HOME")
-    candidate = Path(home) / "bin" / name if home else None
-    if candidate is not None and candidate.exists():
-        return str(candidate)
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(f"`{name}` not found: a JDK (17 or later) is needed for the Java compat tests")
-    return found
 
 
 class Harness:
@@ -115,11 +90,11 @@ class Harness:
 
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
-    libs = _libs_dir()
+    libs = kafka_libs(REQUIRED_JARS)
     classpath = str(libs / "*")
     build = tmp_path_factory.mktemp("json-harness")
     compiled = subprocess.run(
-        [_tool("javac"), "-nowarn", "-cp", classpath, "-d", str(build), str(HARNESS)],
+        [java_tool("javac"), "-nowarn", "-cp", classpath, "-d", str(build), str(HARNESS)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -129,7 +104,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     stderr_path = build / "stderr.txt"
     with stderr_path.open("w") as stderr:
         proc = subprocess.Popen(
-            [_tool("java"), "-cp", f"{classpath}{os.pathsep}{build}", "JsonConverterHarness"],
+            [java_tool("java"), "-cp", f"{classpath}{os.pathsep}{build}", "JsonConverterHarness"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,

@@ -1,0 +1,45 @@
+"""Finding the JDK and the Kafka jars for the compat tests' Java harnesses.
+
+A missing JDK or jar fails the test with what to do (never a skip): the compat tests are the
+evidence that sluice's bytes are Kafka's.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+__all__ = ["REPO", "java_tool", "kafka_libs"]
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def kafka_libs(required: Sequence[str]) -> Path:
+    """The folder of Kafka's jars (``$SLUICE_KAFKA_LIBS`` or ``.cache/kafka/libs``), checked
+    to hold a jar for every name prefix in ``required``."""
+    libs = Path(os.environ.get("SLUICE_KAFKA_LIBS") or REPO / ".cache" / "kafka" / "libs")
+    names = [p.name for p in libs.glob("*.jar")] if libs.is_dir() else []
+    missing = [prefix for prefix in required if not any(n.startswith(prefix) for n in names)]
+    if missing:
+        pytest.fail(
+            f"Kafka jars missing from {libs} (need {', '.join(p + '*.jar' for p in missing)}): "
+            "run `mvn -q dependency:copy-dependencies -DoutputDirectory=.cache/kafka/libs "
+            "-DincludeScope=runtime` in the repository, or point SLUICE_KAFKA_LIBS at them"
+        )
+    return libs
+
+
+def java_tool(name: str) -> str:
+    """``java`` or ``javac`` from ``$JAVA_HOME``, else from ``PATH``."""
+    home = os.environ.get("JAVA_HOME")
+    candidate = Path(home) / "bin" / name if home else None
+    if candidate is not None and candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"`{name}` not found: a JDK (17 or later) is needed for the Java compat tests")
+    return found
