@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: quickstart test lint unit venv jars databases bench clean kafka-start kafka-stop
+.PHONY: quickstart test lint unit venv jars databases browser bench clean kafka-start kafka-stop
 
 venv: $(STAMP)
 
@@ -37,7 +37,11 @@ unit: venv
 databases:
 	bash scripts/databases.sh
 
-test: venv jars databases lint
+# Headless Chromium and chromedriver from Debian's packages, for the web console test (idempotent).
+browser:
+	bash scripts/browser.sh
+
+test: venv jars databases browser lint
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 bench: venv jars

@@ -10,12 +10,17 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
-__all__ = ["BenchKafkaError", "Broker", "GroupOffsets"]
+from bench.progress import Progress
+from sluice.cli.local_kafka import LocalKafka
+
+__all__ = ["BenchKafkaError", "Broker", "GroupOffsets", "bench_broker"]
 
 LOG_APPEND_TIME = {"message.timestamp.type": "LogAppendTime"}
 
@@ -137,3 +142,24 @@ class GroupOffsets:
 
     def close(self) -> None:
         self._consumer.close()
+
+
+@contextlib.contextmanager
+def bench_broker(
+    bootstrap: str | None, port: int, cache: Path, progress: Progress
+) -> Iterator[Broker]:
+    """The broker at ``bootstrap``, or a local one started on ``port`` (data under ``cache``)
+    and stopped when the block ends."""
+    local: LocalKafka | None = None
+    if bootstrap is None:
+        local = LocalKafka(port=port, data_dir=cache / "kafka", heap="1g")
+        progress.done(f"starting the bench broker on port {port} ({local.data_dir})")
+        bootstrap = local.start(timeout=180)
+    broker = Broker(bootstrap)
+    try:
+        yield broker
+    finally:
+        broker.close()
+        if local is not None:
+            progress.done("stopping the bench broker")
+            local.stop()

@@ -21,12 +21,12 @@ from typing import Any
 from bench import distributed, raw, report
 from bench.inputs import Inputs
 from bench.java_connect import JavaSide
-from bench.kafka_ops import Broker
+from bench.kafka_ops import Broker, bench_broker
 from bench.profiles import PROFILES
 from bench.progress import Progress
 from bench.sides import Side, SluiceSide
 from bench.workloads import FULL_SIZES, SIZE_BYTES, BenchContext, RunResult, Workload, plan
-from sluice.cli.local_kafka import LocalKafka, find_java, kafka_version
+from sluice.cli.local_kafka import find_java, kafka_version
 
 __all__ = ["Options", "run_bench"]
 
@@ -230,14 +230,8 @@ def run_bench(opts: Options) -> dict[str, dict[str, Any]]:
     progress = Progress()
     cache = opts.cache_dir.resolve()
     cache.mkdir(parents=True, exist_ok=True)
-    local: LocalKafka | None = None
-    bootstrap = opts.bootstrap
-    if bootstrap is None:
-        local = LocalKafka(port=opts.port, data_dir=cache / "kafka", heap="1g")
-        progress.done(f"starting the bench broker on port {opts.port} ({local.data_dir})")
-        bootstrap = local.start(timeout=180)
-    broker = Broker(bootstrap)
-    try:
+    with bench_broker(opts.bootstrap, opts.port, cache, progress) as broker:
+        bootstrap = broker.bootstrap
         d_ids = distributed.selected_ids(opts.only, explicit=True)
         b_ids = [*B0_IDS, *[w.id for w in plan(opts.scale)]]
         if d_ids and not any(_selected(wid, opts.only) for wid in b_ids):
@@ -294,8 +288,3 @@ def run_bench(opts: Options) -> dict[str, dict[str, Any]]:
         if d_ids:
             ordered.update(_distributed(opts, broker, progress, d_ids))
         return ordered
-    finally:
-        broker.close()
-        if local is not None:
-            progress.done("stopping the bench broker")
-            local.stop()

@@ -14,21 +14,4 @@ if ! command -v mariadbd >/dev/null && ! command -v mysqld >/dev/null \
   missing+=(mariadb-server)
 fi
 
-if [ "${#missing[@]}" -eq 0 ]; then
-  exit 0
-fi
-
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null; then
-    sudo_cmd=(sudo)
-  else
-    echo "scripts/databases.sh: ${missing[*]} missing and not root (no sudo to install them)" >&2
-    exit 1
-  fi
-fi
-
-echo "scripts/databases.sh: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update
-"${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+exec bash "$(dirname "$0")/apt-install.sh" scripts/databases.sh ${missing[@]+"${missing[@]}"}

@@ -272,3 +272,52 @@ def test_hops_signatures_and_cluster_wide_settings(cluster: DistributedCluster) 
     )
     plugins = w2.get("/connector-plugins")
     assert FILE_SOURCE in {p["class"] for p in plugins}
+
+
+def test_metrics_and_the_cluster_summary_from_any_worker(
+    cluster: DistributedCluster, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """Each worker reports its rebalances; any worker's summary covers every worker's tasks."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    topic = create_topic(kafka_bootstrap, _name("dist-metrics"))
+    source = tmp_path / "metrics.txt"
+    source.write_text("".join(f"line-{i}\n" for i in range(25)))
+    name = _name("metrics")
+    config = {**_source(source, topic), "tasks.max": "1"}
+    assert cluster.workers[0].request("PUT", f"/connectors/{name}/config", json=config).is_success
+    status = cluster.wait_running(name)
+    owner = status["tasks"][0]["worker_id"]
+
+    for worker in cluster.workers:
+        text = worker.request("GET", "/metrics").text
+        samples = {
+            (s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+        assert (
+            samples[("kafka_connect_worker_rebalance_completed_rebalances_total", frozenset())] >= 1
+        )
+        assert samples[("kafka_connect_worker_rebalance_rebalancing", frozenset())] in (0.0, 1.0)
+        protocol = frozenset({("connect_protocol", "sessioned")})
+        assert samples[("kafka_connect_worker_rebalance_connect_protocol", protocol)] == 1
+        assigned = [
+            v for (n, _), v in samples.items() if n == "kafka_connect_coordinator_assigned_tasks"
+        ]
+        assert len(assigned) == 1
+
+        # The summary asked of any worker lists the task, wherever it runs, once it has moved
+        # every line (the owner fetched on the asking worker's behalf).
+        def moved(worker: Any = worker) -> dict[str, Any] | None:
+            body = worker.request("GET", "/metrics/summary").json()
+            mine = [t for t in body["tasks"] if t["connector"] == name]
+            return body if mine and mine[0]["records_out_total"] == 25 else None
+
+        body = wait_for(moved, 30, 0.2, message=f"summary on worker {worker.index}")
+        (task,) = [t for t in body["tasks"] if t["connector"] == name]
+        assert task["worker_id"] == owner
+        assert all(w["reachable"] for w in body["workers"])
+        local = worker.request("GET", "/metrics/summary", params={"scope": "worker"}).json()
+        assert (name in {t["connector"] for t in local["tasks"]}) == (worker.worker_id == owner)
+    assert cluster.workers[0].request("DELETE", f"/connectors/{name}").status_code == 204

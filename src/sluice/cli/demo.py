@@ -99,6 +99,7 @@ def run_demo(bootstrap: str, lines: int, work_dir: Path | None, timeout: float) 
         return 1
     url = (running.rest_url or "").rstrip("/")
     print(f"    REST API at {url} (try: curl '{url}/connectors?expand=status')")
+    print(f"    console at {url}/ui, metrics at {url}/metrics")
     print("3/4 copying through Kafka")
     start = time.monotonic()
     done = 0

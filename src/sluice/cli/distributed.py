@@ -22,6 +22,7 @@ from sluice.cli.startup import (
     RunningWorker,
     StartupError,
     cluster_id,
+    install_logging,
     load_registry,
     rest_app,
     rest_server,
@@ -30,7 +31,6 @@ from sluice.cli.startup import (
     worker_config,
 )
 from sluice.kafka.client_config import to_librdkafka
-from sluice.runtime import log_context
 
 __all__ = ["run_distributed", "start_distributed"]
 
@@ -209,9 +209,9 @@ def run_distributed(worker_file: str, log_level: str = "INFO") -> int:
     """The ``sluice distributed`` command; returns the exit status."""
     from sluice.runtime.config_files import ConfigFileError, load_properties
 
-    log_context.install(log_level.upper())
     try:
         worker_props = load_properties(Path(worker_file))
+        install_logging(log_level.upper(), worker_props, worker_file)
         wait = float(os.environ.get("SLUICE_KAFKA_WAIT_SECONDS", "30"))
         running = start_distributed(worker_props, worker_file, wait)
     except (ConfigFileError, StartupError) as e:

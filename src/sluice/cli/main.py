@@ -1,4 +1,5 @@
-"""The ``sluice`` command: ``standalone``, ``distributed``, ``kafka``, ``plugins``, ``version``."""
+"""The ``sluice`` command: ``standalone``, ``distributed``, ``kafka``, ``plugins``, ``version``,
+and ``status``/``connectors`` against a running worker's REST API."""
 
 from __future__ import annotations
 
@@ -55,10 +56,12 @@ def _build_parser() -> argparse.ArgumentParser:
     version = sub.add_parser("version", help="print the version")
     version.set_defaults(func=lambda _args: print(f"sluice {sluice.__version__}") or 0)
 
-    from sluice.cli import demo, local_kafka
+    from sluice.cli import connectors, demo, local_kafka, status
 
     local_kafka.register(sub)
     demo.register(sub)
+    status.register(sub)
+    connectors.register(sub)
     return parser
 
 

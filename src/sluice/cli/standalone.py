@@ -20,6 +20,7 @@ from sluice.cli.startup import (
     RunningWorker,
     StartupError,
     cluster_id,
+    install_logging,
     load_registry,
     rest_app,
     rest_server,
@@ -27,7 +28,6 @@ from sluice.cli.startup import (
     serve_until_signalled,
     worker_config,
 )
-from sluice.runtime import log_context
 
 __all__ = ["Standalone", "StartupError", "run_standalone", "start_standalone"]
 
@@ -102,9 +102,9 @@ def run_standalone(worker_file: str, connector_files: list[str], log_level: str 
         load_properties,
     )
 
-    log_context.install(log_level.upper())
     try:
         worker_props = load_properties(Path(worker_file))
+        install_logging(log_level.upper(), worker_props, worker_file)
         connectors = []
         for f in connector_files:
             name, conf, initial = load_connector_config_file(Path(f))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable, Mapping
@@ -15,6 +16,7 @@ from typing import Any
 
 from sluice.api import ConfigError
 from sluice.plugins.registry import PluginError, PluginRegistry
+from sluice.runtime import log_context
 from sluice.runtime.config_providers import ConfigTransformer, providers_from_worker_config
 from sluice.runtime.herder import Herder
 from sluice.runtime.loggers import Loggers
@@ -24,6 +26,7 @@ __all__ = [
     "RunningWorker",
     "StartupError",
     "cluster_id",
+    "install_logging",
     "load_registry",
     "rest_app",
     "rest_server",
@@ -35,6 +38,26 @@ __all__ = [
 
 class StartupError(Exception):
     """A problem that stops the worker from starting; the message is shown as it is."""
+
+
+def install_logging(level: str, props: Mapping[str, str], source: str) -> None:
+    """Set up the process's logging in the format the worker asks for: ``log.format`` in the
+    worker file (``text``, the default, or ``json``), overridden by ``$SLUICE_LOG_FORMAT``.
+
+    The environment wins so that an operator can switch one deployment (a container, a systemd
+    unit) to JSON without editing a worker file shared with other deployments, and so that the
+    same file still runs unchanged on a Java worker, which ignores the key.
+    """
+    from_env = os.environ.get("SLUICE_LOG_FORMAT", "").strip()
+    value, where = (
+        (from_env, "SLUICE_LOG_FORMAT")
+        if from_env
+        else (props.get("log.format", "text").strip(), f"{source}: log.format")
+    )
+    if value not in log_context.LOG_FORMATS:
+        choices = " or ".join(log_context.LOG_FORMATS)
+        raise StartupError(f"{where}: expected {choices}, not {value!r}")
+    log_context.install(level, value)
 
 
 def worker_config(

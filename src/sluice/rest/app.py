@@ -18,6 +18,8 @@ from sluice.rest.errors import ConnectRoute, install_error_handlers
 from sluice.rest.openapi import install_openapi
 from sluice.rest.routes_admin import admin_router
 from sluice.rest.routes_connectors import connectors_router
+from sluice.rest.routes_console import console_router
+from sluice.rest.routes_metrics import metrics_router
 from sluice.rest.routes_plugins import plugins_router
 from sluice.rest.routes_root import root_router
 from sluice.runtime.herder import Herder
@@ -82,6 +84,8 @@ def create_app(
         root_router(herder, opts.version, opts.commit),
         connectors_router(herder, opts.topic_tracking_enable, opts.topic_tracking_allow_reset),
         plugins_router(herder),
+        metrics_router(herder),
+        console_router(),
     ]
     if opts.admin_enabled:
         if loggers is None:

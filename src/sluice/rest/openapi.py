@@ -64,6 +64,73 @@ SCHEMAS: Final[dict[str, Any]] = {
         status={"type": "string", "enum": ["healthy", "starting", "unhealthy"]},
         message=_STRING,
     ),
+    "TaskFigures": _obj(
+        [
+            "connector",
+            "task",
+            "worker_id",
+            "type",
+            "status",
+            "records_in_rate",
+            "records_out_rate",
+            "records_in_total",
+            "records_out_total",
+            "lag",
+            "partitions",
+            "errors_total",
+            "failures_total",
+            "records_skipped",
+            "dlq_produce_requests",
+            "dlq_produce_failures",
+            "last_error_timestamp",
+            "history",
+        ],
+        connector=_STRING,
+        task={"type": "integer"},
+        worker_id=_STRING,
+        type={"type": "string", "enum": ["source", "sink"]},
+        status=_STRING,
+        records_in_rate={"type": "number"},
+        records_out_rate={"type": "number"},
+        records_in_total={"type": "integer"},
+        records_out_total={"type": "integer"},
+        lag={"type": ["integer", "null"]},
+        partitions={
+            "type": "array",
+            "items": _obj(
+                ["topic", "partition", "lag"],
+                topic=_STRING,
+                partition={"type": "integer"},
+                lag={"type": "integer"},
+            ),
+        },
+        errors_total={"type": "integer"},
+        failures_total={"type": "integer"},
+        records_skipped={"type": "integer"},
+        dlq_produce_requests={"type": "integer"},
+        dlq_produce_failures={"type": "integer"},
+        last_error_timestamp={"type": "integer"},
+        history={
+            "type": "array",
+            "description": "[time_ms, records_in_rate, records_out_rate], every 5 s, oldest first",
+            "items": {"type": "array", "items": {"type": "number"}},
+        },
+    ),
+    "MetricsSummary": _obj(
+        ["worker_id", "time_ms", "workers", "tasks"],
+        worker_id=_STRING,
+        time_ms={"type": "integer"},
+        workers={
+            "type": "array",
+            "items": _obj(
+                ["worker_id", "reachable", "error"],
+                worker_id=_STRING,
+                reachable={"type": "boolean"},
+                error={"type": ["string", "null"]},
+            ),
+        },
+        tasks={"type": "array", "items": _ref("TaskFigures")},
+    ),
     "ConnectorConfig": {"type": "object", "additionalProperties": _STRING},
     "ConnectorTaskId": _obj(["connector", "task"], connector=_STRING, task={"type": "integer"}),
     "ConnectorInfo": _obj(
@@ -257,6 +324,20 @@ OPERATIONS: Final[dict[tuple[str, str], dict[str, Any]]] = {
         "200": _json(_ref("WorkerStatus"), "The worker has started and is healthy"),
         "500": _json(_ref("WorkerStatus"), "The worker is unhealthy"),
         "503": _json(_ref("WorkerStatus"), "The worker is still starting"),
+    },
+    ("get", "/metrics"): {
+        "200": {
+            "description": "Prometheus text exposition, named as Strimzi's JMX exporter rules "
+            "name Kafka Connect's MBeans",
+            "content": {"text/plain": {"schema": _STRING}},
+        }
+    },
+    ("get", "/metrics/summary"): {
+        "200": _json(
+            _ref("MetricsSummary"),
+            "Every task's figures: this worker's (scope=worker) or the cluster's",
+        ),
+        "400": _BAD_REQUEST,
     },
     ("get", "/connectors"): {
         "200": _json(

@@ -14,11 +14,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from confluent_kafka.admin import AdminClient
+from prometheus_client import CollectorRegistry
 
 from sluice.api import NotFoundError
 from sluice.plugins.registry import KINDS
 from sluice.runtime.herder import Herder, PluginInfo, RestartRequest
 from sluice.runtime.loggers import Loggers
+from sluice.runtime.metrics.summary import local_summary
 from sluice.runtime.offsets_admin import ConnectorOffsetsAdmin
 from sluice.runtime.status import (
     ConnectorInfo,
@@ -97,6 +99,12 @@ class AbstractHerder(Herder):
     # -- identity -----------------------------------------------------------------------------
     def worker_id(self) -> str:
         return self.worker.worker_id
+
+    def metrics_registry(self) -> CollectorRegistry:
+        return self.worker.metrics_registry
+
+    def metrics_summary(self) -> dict[str, Any]:
+        return local_summary(self.worker, self.worker.history)
 
     def kafka_cluster_id(self) -> str | None:
         if self._cluster_id is None:

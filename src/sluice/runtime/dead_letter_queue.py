@@ -85,6 +85,10 @@ class DeadLetterQueueReporter(ErrorReporter):
         self.topic = topic
         self.context_headers = context_headers
         self.producer = Producer(producer_config)
+        self.produce_requests = 0
+        """Records sent to the topic (``deadletterqueue-produce-requests``)."""
+        self.produce_failures = 0
+        """Of those, the ones Kafka did not take (``deadletterqueue-produce-failures``)."""
         self._encoder = msgspec.json.Encoder(enc_hook=str)
         # Serve delivery reports in the background so a task may wait on a report's future.
         self._closing = threading.Event()
@@ -129,11 +133,13 @@ class DeadLetterQueueReporter(ErrorReporter):
             if err is None:
                 future.set_result(None)
             else:
+                self.produce_failures += 1
                 future.set_exception(KafkaException(err))
 
         kwargs: dict[str, Any] = {"headers": headers, "on_delivery": delivered}
         if timestamp is not None:
             kwargs["timestamp"] = timestamp
+        self.produce_requests += 1
         while True:
             try:
                 self.producer.produce(self.topic, value, key, **kwargs)

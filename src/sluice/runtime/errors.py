@@ -132,8 +132,11 @@ class LogReporter(ErrorReporter):
 
     def __init__(self, include_messages: bool) -> None:
         self.include_messages = include_messages
+        self.logged = 0
+        """Lines written (``total-errors-logged``)."""
 
     def report(self, context: ProcessingContext) -> None:
+        self.logged += 1
         log.error(context.describe(self.include_messages), exc_info=context.error)
         return None
 
@@ -159,8 +162,13 @@ class ErrorHandler:
         self.reporters = list(reporters)
         self.stopping = stopping or threading.Event()
         self.total_failures = 0
+        """Failed attempts, retries included (``total-record-failures``)."""
+        self.total_errors = 0
+        """Records whose processing failed after retries (``total-record-errors``)."""
         self.total_skipped = 0
         self.total_retries = 0
+        self.last_error_ms = 0
+        """Wall-clock milliseconds of the last error, 0 if none (``last-error-timestamp``)."""
         self.pending: list[concurrent.futures.Future[None]] = []
 
     @classmethod
@@ -242,7 +250,9 @@ class ErrorHandler:
         ``tolerable`` overrides the stage's own rule (the errant record reporter tolerates any
         failure a task reports, as Kafka Connect's does).
         """
-        self.total_failures += 1
+        self.total_failures += attempts
+        self.total_errors += 1
+        self.last_error_ms = int(time.time() * 1000)
         context = ProcessingContext(
             self.connector, self.task, stage, executing_class, error, attempts, consumed, record
         )
@@ -273,6 +283,10 @@ class ErrorHandler:
         pending, self.pending = self.pending, []
         for f in pending:
             f.result(timeout)
+
+    @property
+    def errors_logged(self) -> int:
+        return sum(r.logged for r in self.reporters if isinstance(r, LogReporter))
 
     def close(self) -> None:
         for reporter in self.reporters:

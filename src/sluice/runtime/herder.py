@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from prometheus_client import CollectorRegistry
+
 from sluice.api.errors import ConnectError
 from sluice.runtime.status import (
     ConnectorInfo,
@@ -131,6 +133,15 @@ class Herder(abc.ABC):
     def generation(self) -> int:
         """The group generation this worker works in (always 0 in standalone mode)."""
         return 0
+
+    # -- what the worker measures -------------------------------------------------------------
+    def metrics_registry(self) -> CollectorRegistry | None:
+        """The worker's Prometheus metrics (``GET /metrics``); None if it keeps none."""
+        return None
+
+    def metrics_summary(self) -> dict[str, Any] | None:
+        """This worker's per-task figures (``GET /metrics/summary?scope=worker``)."""
+        return None
 
     # -- connectors ---------------------------------------------------------------------------
     @abc.abstractmethod

@@ -66,7 +66,9 @@ class SubmittedRecords:
 
     @property
     def in_flight(self) -> int:
-        return sum(b.pending for b in self._batches)
+        """Records sent and not yet acknowledged; safe to read from another thread (a scrape):
+        the deque is copied in one step before it is walked."""
+        return sum(b.pending for b in list(self._batches))
 
     @property
     def batches(self) -> int:

@@ -33,6 +33,16 @@ from sluice.runtime.connector_config import (
 from sluice.runtime.dead_letter_queue import DeadLetterQueueReporter, ensure_dlq_topic
 from sluice.runtime.errant_record_reporter import WorkerErrantRecordReporter
 from sluice.runtime.errors import ErrorHandler, ErrorReporter
+from sluice.runtime.metrics.client_stats import ClientStatsRegistry
+from sluice.runtime.metrics.exposition import new_registry
+from sluice.runtime.metrics.summary import ThroughputHistory
+from sluice.runtime.metrics.task_metrics import (
+    SinkTaskMetrics,
+    SourceTaskMetrics,
+    TaskMetricsT,
+    switched_off,
+)
+from sluice.runtime.metrics.worker_metrics import RebalanceMetrics, WorkerMetrics
 from sluice.runtime.offset_storage import StoreOffsetReader
 from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.runtime.topic_creation import TopicCreation
@@ -70,9 +80,33 @@ class Worker:
         self.connectors: dict[str, WorkerConnector] = {}
         self.tasks: dict[ConnectorTaskId, WorkerTask] = {}
         self._lock = threading.RLock()
+        self.metrics = WorkerMetrics()
+        self.metrics_window = config.get_long("metrics.sample.window.ms") / 1000.0
+        self.metrics_samples = config.get_int("metrics.num.samples")
+        self.rebalance_metrics: RebalanceMetrics | None = None
+        """Set by the distributed herder; a standalone worker has no rebalances."""
+        self.client_stats = ClientStatsRegistry()
+        self._forget_clients: dict[ConnectorTaskId, list[Callable[[], None]]] = {}
+        self.metrics_registry = new_registry(self)
+        self.history = ThroughputHistory(self)
+
+    @property
+    def client_id(self) -> str:
+        """The worker's own client id (Kafka's ``client.id``, else ``connect-<worker id>``)."""
+        return str(self.config.originals().get("client.id") or f"connect-{self.worker_id}")
+
+    def connector_snapshot(self) -> dict[str, WorkerConnector]:
+        """The connectors this worker runs now (a copy, safe to read from another thread)."""
+        with self._lock:
+            return dict(self.connectors)
+
+    def task_snapshot(self) -> list[WorkerTask]:
+        with self._lock:
+            return [self.tasks[i] for i in sorted(self.tasks)]
 
     def start(self) -> None:
         self.offset_store.start()
+        self.history.start()
         log.info("Worker started")
 
     def stop(self) -> None:
@@ -82,6 +116,7 @@ class Worker:
             for name in list(self.connectors):
                 self.stop_connector(name)
         self.offset_store.stop()
+        self.history.stop()
         log.info("Worker stopped")
 
     # -- plugins ------------------------------------------------------------------------------
@@ -133,6 +168,7 @@ class Worker:
                 )
                 placeholder.fail(e)
                 self.connectors[name] = placeholder
+                self.metrics.connector_startups.record(False)
                 return False
             wc = WorkerConnector(
                 name,
@@ -144,9 +180,9 @@ class Worker:
             )
             self.connectors[name] = wc
             log.info("Creating connector %s of type %s", name, config.get("connector.class"))
-            if not wc.initialize():
-                return False
-            return wc.transition_to(target_state)
+            started = wc.initialize() and wc.transition_to(target_state)
+            self.metrics.connector_startups.record(started)
+            return started
 
     def set_target_state(self, name: str, state: TargetState) -> None:
         with self._lock:
@@ -222,11 +258,23 @@ class Worker:
                 import traceback
 
                 log.exception("Failed to start task %s", id)
+                self.metrics.task_startups.record(False)
+                self._forget_task_clients(id)
                 listener.on_task_failure(id, traceback.format_exc())
                 return False
             self.tasks[id] = task
             task.start_thread()
+            self.metrics.task_startups.record(True)
             return True
+
+    def _watch_client(self, id: ConnectorTaskId, config: dict[str, Any], kind: str) -> None:
+        """Have the task's client report connections and bytes for ``/metrics``."""
+        forget = self.client_stats.instrument(config, kind)
+        self._forget_clients.setdefault(id, []).append(forget)
+
+    def _forget_task_clients(self, id: ConnectorTaskId) -> None:
+        for forget in self._forget_clients.pop(id, []):
+            forget()
 
     def _build_task(
         self,
@@ -256,23 +304,28 @@ class Worker:
         flush = (worker_cfg.offset_flush_interval, worker_cfg.offset_flush_timeout)
         if not worker_cfg.get_boolean("topic.tracking.enable"):
             on_topic = None
+        window = (self.metrics_window, self.metrics_samples)
         if issubclass(task_cls, SourceTask):
             creation = TopicCreation.from_config(
                 conn_config, worker_cfg.get_boolean("topic.creation.enable"), self.admin_config()
             )
-            return WorkerSourceTask(
+            producer_config = self.producer_config(id, conn_config)
+            self._watch_client(id, producer_config, "producer")
+            source = WorkerSourceTask(
                 id,
                 task_cls(),
                 resolved_task_config,
                 listener,
                 target_state,
                 pipeline,
-                self.producer_config(id, conn_config),
+                producer_config,
                 self.offset_store,
                 *flush,
                 on_topic,
                 creation.ensure if creation is not None else None,
+                metrics=self._task_metrics(SourceTaskMetrics(id.connector, id.task, *window)),
             )
+            return source
         if issubclass(task_cls, SinkTask):
             topics = [t for t in parsed.get("topics") or [] if t]
             regex = parsed.get("topics.regex") or None
@@ -285,22 +338,31 @@ class Worker:
                 if dlq or parsed.get("errors.log.enable")
                 else None
             )
-            return WorkerSinkTask(
+            consumer_config = to_librdkafka(consumer_props)
+            self._watch_client(id, consumer_config, "consumer")
+            sink = WorkerSinkTask(
                 id,
                 task_cls(),
                 resolved_task_config,
                 listener,
                 target_state,
                 pipeline,
-                to_librdkafka(consumer_props),
+                consumer_config,
                 topics,
                 regex,
                 *flush,
                 max_poll,
                 reporter,
                 on_topic,
+                metrics=self._task_metrics(SinkTaskMetrics(id.connector, id.task, *window)),
             )
+            return sink
         raise ConfigError(f"{task_cls} is neither a SourceTask nor a SinkTask", "task.class")
+
+    def _task_metrics(self, metrics: TaskMetricsT) -> TaskMetricsT:
+        if self.config.get_boolean("sluice.task.metrics.enable"):
+            return metrics
+        return switched_off(metrics)
 
     def _dead_letter_queue(
         self, id: ConnectorTaskId, conn_config: Mapping[str, str], parsed: Mapping[str, Any]
@@ -325,6 +387,8 @@ class Worker:
         """Stop tasks, waiting at most ``task.shutdown.graceful.timeout.ms`` for all of them."""
         with self._lock:
             tasks = [(i, self.tasks.pop(i)) for i in ids if i in self.tasks]
+            for i, _ in tasks:
+                self._forget_task_clients(i)
         for id, task in tasks:
             log.info("Stopping task %s", id)
             task.stop()

@@ -96,6 +96,39 @@ def worker_config_def() -> ConfigDef:
     d.define("topic.tracking.enable", ConfigType.BOOLEAN, True, importance=Importance.LOW)
     d.define("topic.tracking.allow.reset", ConfigType.BOOLEAN, True, importance=Importance.LOW)
     d.define("topic.creation.enable", ConfigType.BOOLEAN, True, importance=Importance.LOW)
+    d.define(
+        "log.format",
+        ConfigType.STRING,
+        "text",
+        ValidString("text", "json"),
+        Importance.LOW,
+        "sluice only (a Java worker ignores it): 'json' writes the worker's log as one JSON object "
+        "per line; $SLUICE_LOG_FORMAT overrides it.",
+    )
+    d.define(
+        "metrics.sample.window.ms",
+        ConfigType.LONG,
+        30000,
+        Range.at_least(1),
+        Importance.LOW,
+        "The window of time a metrics sample is computed over (rates, averages, maxima).",
+    )
+    d.define(
+        "metrics.num.samples",
+        ConfigType.INT,
+        2,
+        Range.at_least(1),
+        Importance.LOW,
+        "The number of samples maintained to compute metrics.",
+    )
+    d.define(
+        "sluice.task.metrics.enable",
+        ConfigType.BOOLEAN,
+        True,
+        importance=Importance.LOW,
+        documentation="Whether tasks count records, batches and commits for /metrics (sluice "
+        "only; off just to measure what counting costs).",
+    )
     return d
 
 

@@ -79,6 +79,22 @@ class WorkerConnector:
             else ConnectorType.SOURCE
         )
 
+    def status(self) -> str:
+        """This worker's view of the connector, as ``connector-metrics`` ``status`` shows it."""
+        if self.failed:
+            return "failed"
+        if self.state is TargetState.STOPPED:
+            return "stopped"
+        if not self.started:
+            return "unassigned"
+        return "paused" if self.state is TargetState.PAUSED else "running"
+
+    def version(self) -> str:
+        try:
+            return str(self.connector.version())
+        except Exception:
+            return "unknown"
+
     def initialize(self) -> bool:
         try:
             with log_context.connector_context(self.name):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
-from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError
+from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from sluice.api import (
@@ -33,6 +33,7 @@ from sluice.api import (
 from sluice.api.records import TIMESTAMP_TYPES_BY_CODE
 from sluice.runtime.errant_record_reporter import WorkerErrantRecordReporter
 from sluice.runtime.errors import ConsumedRecord, Stage
+from sluice.runtime.metrics.task_metrics import SinkTaskMetrics
 from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.runtime.worker_task import RecordPipeline, TaskStatusListener, WorkerTask
 
@@ -87,7 +88,10 @@ class WorkerSinkTask(WorkerTask):
         max_poll_records: int = 500,
         errant_reporter: ErrantRecordReporter | None = None,
         on_topic: Callable[[str], None] | None = None,
+        *,
+        metrics: SinkTaskMetrics | None = None,
     ) -> None:
+        self.metrics: SinkTaskMetrics = metrics or SinkTaskMetrics(id.connector, id.task)
         super().__init__(
             id,
             listener,
@@ -96,6 +100,7 @@ class WorkerSinkTask(WorkerTask):
             pipeline,
             offset_flush_interval,
             offset_flush_timeout,
+            self.metrics,
         )
         self.task = task
         self.consumer_config = consumer_config
@@ -118,7 +123,7 @@ class WorkerSinkTask(WorkerTask):
         self._consumer_paused = False
         self._next_commit = 0.0
         self._started_task = False
-        self.records_put = 0
+        self._lag_due = 0.0
 
     # -- lifecycle ----------------------------------------------------------------------------
     def initialize_and_start(self) -> None:
@@ -184,7 +189,10 @@ class WorkerSinkTask(WorkerTask):
             wait = min(1.0, max(0.0, self._next_commit - time.monotonic()))
             messages = consumer.consume(self.max_poll_records, wait)
             if messages:
+                self.metrics.record_read(len(messages))
                 self._process(messages)
+            if time.monotonic() >= self._lag_due:
+                self._measure_lag()
 
     def _process(self, messages: list[Any]) -> None:
         if self.errant_reporter is None:
@@ -367,8 +375,31 @@ class WorkerSinkTask(WorkerTask):
             ts if ts_type else None,
         )
 
+    def _measure_lag(self) -> None:
+        """Each partition's lag from the high watermark of the last fetch (no broker request).
+
+        At most once a second: the figure is for people and dashboards, not for the hot path.
+        """
+        consumer = self.consumer
+        assert consumer is not None
+        self._lag_due = time.monotonic() + 1.0
+        lag: dict[tuple[str, int], int] = {}
+        for tp in self.assignment:
+            try:
+                _, high = consumer.get_watermark_offsets(
+                    KafkaTopicPartition(tp.topic, tp.partition), cached=True
+                )
+            except KafkaException:
+                continue
+            position = self.current_offsets.get(tp)
+            if high is not None and high >= 0 and position is not None:
+                lag[(tp.topic, tp.partition)] = max(0, high - position)
+        self.metrics.lag = lag
+        self.metrics.partition_count = len(self.assignment)
+
     def _deliver(self, records: SinkRecordBatch) -> None:
         reporter = self.errant_reporter
+        started = time.monotonic()
         try:
             self.task.put_batch(records)
             if isinstance(reporter, WorkerErrantRecordReporter) and reporter.failure is not None:
@@ -380,7 +411,7 @@ class WorkerSinkTask(WorkerTask):
             return
         except Exception as e:
             raise ConnectError("Exiting WorkerSinkTask due to unrecoverable exception.") from e
-        self.records_put += len(records)
+        self.metrics.record_put(len(records), time.monotonic() - started)
         if self._retry_batch is None and self._consumer_paused and not self.paused:
             self._resume_all()
         self._apply_rewinds()
@@ -494,7 +525,9 @@ class WorkerSinkTask(WorkerTask):
             and self.last_committed.get(tp) != off
         ]
         if not to_commit:
+            self.metrics.record_commit_skipped()
             return
+        started = time.monotonic()
         try:
             if sync:
                 consumer.commit(offsets=to_commit, asynchronous=False)
@@ -502,7 +535,10 @@ class WorkerSinkTask(WorkerTask):
                 consumer.commit(offsets=to_commit, asynchronous=True)
         except Exception:
             log.exception("%s Commit of offsets failed", self)
+            self.metrics.record_commit(False, time.monotonic() - started)
             return
+        self.metrics.record_commit(True, time.monotonic() - started)
+        self.metrics.record_commit_sent()
         for p in to_commit:
             self.last_committed[TopicPartition(p.topic, p.partition)] = p.offset
         log.debug(

@@ -29,6 +29,7 @@ from sluice.api import (
     SourceTaskContext,
 )
 from sluice.runtime.errors import Stage
+from sluice.runtime.metrics.task_metrics import SourceTaskMetrics
 from sluice.runtime.offset_storage import StoreOffsetReader
 from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.runtime.submitted_records import SubmittedBatch, SubmittedRecords
@@ -87,7 +88,10 @@ class WorkerSourceTask(WorkerTask):
         offset_flush_timeout: float,
         on_topic: Callable[[str], None] | None = None,
         ensure_topic: Callable[[str], None] | None = None,
+        *,
+        metrics: SourceTaskMetrics | None = None,
     ) -> None:
+        self.metrics: SourceTaskMetrics = metrics or SourceTaskMetrics(id.connector, id.task)
         super().__init__(
             id,
             listener,
@@ -96,6 +100,7 @@ class WorkerSourceTask(WorkerTask):
             pipeline,
             offset_flush_interval,
             offset_flush_timeout,
+            self.metrics,
         )
         self.task = task
         self.producer_config = producer_config
@@ -113,8 +118,8 @@ class WorkerSourceTask(WorkerTask):
         self._committer_stop = threading.Event()
         self._committer: threading.Thread | None = None
         self._started_task = False
-        self.records_polled = 0
-        self.records_written = 0
+        submitted = self.submitted
+        self.metrics.active_count = lambda: submitted.in_flight
 
     # -- lifecycle ----------------------------------------------------------------------------
     def initialize_and_start(self) -> None:
@@ -173,6 +178,7 @@ class WorkerSourceTask(WorkerTask):
                 self._serve_callbacks(0)
                 self._maybe_commit()
                 lock.release()
+                polled_at = time.monotonic()
                 try:
                     records = self.task.poll()
                 except RetriableError as e:
@@ -185,7 +191,7 @@ class WorkerSourceTask(WorkerTask):
                 if self.stopping.is_set() and not records:
                     break
                 if records:
-                    self.records_polled += len(records)
+                    self.metrics.record_poll(len(records), time.monotonic() - polled_at)
                     self._send(records)
         finally:
             lock.release()
@@ -311,8 +317,8 @@ class WorkerSourceTask(WorkerTask):
                     if self._failures:
                         self._handle_failures()
         batch.pending += len(records)
-        self.records_written += len(records)
         self._submit(batch, polled)
+        self.metrics.record_write(len(records))
         return True
 
     def _submit(self, batch: SubmittedBatch, polled: list[SourceRecord]) -> None:
@@ -373,6 +379,7 @@ class WorkerSourceTask(WorkerTask):
         value_conv = self.value_converter.from_connect_data
         chain = self.chain if self.chain else None
         produce = producer.produce
+        written = 0
         for index, record in enumerate(records):
             batch.add_offset(connector, record.source_partition, record.source_offset)
             if transformed is not None:
@@ -443,8 +450,9 @@ class WorkerSourceTask(WorkerTask):
                     producer.poll(0.05)
                     if self._failures:
                         self._handle_failures()
-            self.records_written += 1
+            written += 1
         self.submitted.submit(batch)
+        self.metrics.record_write(written)
 
     def _skipped(self, record: SourceRecord) -> None:
         if self._wants_commit_record:
@@ -504,12 +512,15 @@ class WorkerSourceTask(WorkerTask):
         """Write the committable offsets; on failure keep them for the next attempt."""
         offsets = self.submitted.committable()
         if offsets:
+            started = time.monotonic()
             try:
                 self.offset_store.set({k: encode_value(o) for k, (_, o) in offsets.items()})
             except Exception:
                 log.exception("%s Failed to commit offsets", self)
                 self.submitted.restore(offsets)
+                self.metrics.record_commit(False, time.monotonic() - started)
                 return False
+            self.metrics.record_commit(True, time.monotonic() - started)
             log.debug("%s Committed offsets for %d partitions", self, len(offsets))
         try:
             self.task.commit()

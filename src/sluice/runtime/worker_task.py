@@ -17,7 +17,9 @@ from typing import Any, Protocol
 
 from sluice.api import Converter, HeaderConverter
 from sluice.runtime import log_context
+from sluice.runtime.dead_letter_queue import DeadLetterQueueReporter
 from sluice.runtime.errors import ErrorHandler
+from sluice.runtime.metrics.task_metrics import TaskMetrics
 from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.runtime.transformation_chain import TransformationChain
 
@@ -38,6 +40,34 @@ class TaskStatusListener(Protocol):
     def on_task_failure(self, task: ConnectorTaskId, trace: str) -> None: ...
 
     def on_task_shutdown(self, task: ConnectorTaskId) -> None: ...
+
+
+class _RecordingListener:
+    """Passes state changes on to the herder and keeps the task's ``status`` metric in step."""
+
+    def __init__(self, listener: TaskStatusListener, metrics: TaskMetrics) -> None:
+        self.listener = listener
+        self.metrics = metrics
+
+    def on_task_startup(self, task: ConnectorTaskId) -> None:
+        self.metrics.set_status("running")
+        self.listener.on_task_startup(task)
+
+    def on_task_pause(self, task: ConnectorTaskId) -> None:
+        self.metrics.set_status("paused")
+        self.listener.on_task_pause(task)
+
+    def on_task_resume(self, task: ConnectorTaskId) -> None:
+        self.metrics.set_status("running")
+        self.listener.on_task_resume(task)
+
+    def on_task_failure(self, task: ConnectorTaskId, trace: str) -> None:
+        self.metrics.set_status("failed")
+        self.listener.on_task_failure(task, trace)
+
+    def on_task_shutdown(self, task: ConnectorTaskId) -> None:
+        self.metrics.set_status("unassigned")
+        self.listener.on_task_shutdown(task)
 
 
 @dataclass
@@ -63,9 +93,11 @@ class WorkerTask(abc.ABC):
         pipeline: RecordPipeline,
         offset_flush_interval: float,
         offset_flush_timeout: float,
+        metrics: TaskMetrics,
     ) -> None:
         self.id = id
-        self.listener = listener
+        self.metrics = metrics
+        self.listener: TaskStatusListener = _RecordingListener(listener, metrics)
         self.task_config = task_config
         self.key_converter = pipeline.key_converter
         self.value_converter = pipeline.value_converter
@@ -157,6 +189,15 @@ class WorkerTask(abc.ABC):
             if not self.failed and not self.cancelled:
                 self.listener.on_task_shutdown(self.id)
             log_context.set_context(None)
+
+    def dead_letter_counts(self) -> tuple[int, int]:
+        """Records sent to the dead letter queue, and how many of them Kafka refused."""
+        requests = failures = 0
+        for reporter in self.errors.reporters:
+            if isinstance(reporter, DeadLetterQueueReporter):
+                requests += reporter.produce_requests
+                failures += reporter.produce_failures
+        return requests, failures
 
     def close_pipeline(self) -> None:
         """Release the transforms, error reporters and converters (task thread, at the end)."""

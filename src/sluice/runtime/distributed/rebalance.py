@@ -25,8 +25,13 @@ from typing import Protocol
 
 from sluice.runtime.abstract_herder import AbstractHerder
 from sluice.runtime.distributed.config import DistributedConfig
-from sluice.runtime.distributed.protocol import CONNECT_PROTOCOL_V1, ExtendedAssignment
+from sluice.runtime.distributed.protocol import (
+    CONNECT_PROTOCOL_V1,
+    Compatibility,
+    ExtendedAssignment,
+)
 from sluice.runtime.loggers import Loggers
+from sluice.runtime.metrics.worker_metrics import RebalanceMetrics
 from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.runtime.worker import Worker
 from sluice.storage.config import ClusterConfigState, ConfigBackingStore
@@ -106,6 +111,8 @@ class RebalanceHandling(AbstractHerder):
         self._start_stop = concurrent.futures.ThreadPoolExecutor(
             START_STOP_THREADS, "herder-start-stop"
         )
+        self.rebalance_metrics = RebalanceMetrics(worker.metrics_window, worker.metrics_samples)
+        worker.rebalance_metrics = self.rebalance_metrics
 
     @abc.abstractmethod
     def after_connector_started(self, name: str) -> None:
@@ -126,6 +133,7 @@ class RebalanceHandling(AbstractHerder):
 
     # -- rebalance listener (called by the member on the tick thread) -------------------------
     def on_assigned(self, assignment: ExtendedAssignment, generation: int) -> None:
+        self.rebalance_metrics.started()
         with self._lock:
             self._assignment = assignment
             self._generation = generation
@@ -161,6 +169,7 @@ class RebalanceHandling(AbstractHerder):
     def on_revoked(
         self, leader: str | None, connectors: Collection[str], tasks: Collection[ConnectorTaskId]
     ) -> None:
+        self.rebalance_metrics.started()
         cooperative = self.member.current_protocol_version() >= CONNECT_PROTOCOL_V1
         if not (self._rebalance_resolved or cooperative):
             log.info("Wasn't able to resume work after last rebalance; nothing to stop")
@@ -260,6 +269,13 @@ class RebalanceHandling(AbstractHerder):
 
         self._start_work(assignment)
         self._rebalance_resolved = True
+        self.rebalance_metrics.completed(
+            Compatibility.from_version(self.member.current_protocol_version()).protocol,
+            assignment.leader_url or "",
+            self._generation,
+            len(self._running.connectors),
+            len(self._running.tasks),
+        )
         if assignment.revoked_connectors or assignment.revoked_tasks:
             assignment.revoked_connectors = []
             assignment.revoked_tasks = []
