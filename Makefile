@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# The local broker's port: `make quickstart KAFKA_PORT=9094` when 9092 is taken.
+KAFKA_PORT ?= 9092
 
 .PHONY: quickstart test lint unit venv jars databases browser bench clean kafka-start kafka-stop
 
@@ -22,8 +24,8 @@ jars: venv
 	$(BIN)/sluice kafka fetch
 
 quickstart: venv jars
-	$(BIN)/sluice kafka start
-	$(BIN)/sluice demo
+	$(BIN)/sluice kafka start --port $(KAFKA_PORT)
+	$(BIN)/sluice demo --port $(KAFKA_PORT)
 
 lint: venv
 	$(BIN)/ruff check src tests bench
@@ -48,10 +50,12 @@ bench: venv jars
 	$(BIN)/python -m bench $(if $(QUICK),--quick,) $(BENCH_ARGS)
 
 kafka-start: venv jars
-	$(BIN)/sluice kafka start
+	$(BIN)/sluice kafka start --port $(KAFKA_PORT)
 
 kafka-stop: venv
-	$(BIN)/sluice kafka stop
+	$(BIN)/sluice kafka stop --port $(KAFKA_PORT)
 
+# .cache holds the local broker's data too (.cache/kafka/data-PORT): stop the broker first.
 clean:
+	if [ -x $(BIN)/sluice ]; then $(BIN)/sluice kafka stop --port $(KAFKA_PORT); fi
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

@@ -239,20 +239,23 @@ def status_cases(strings: list[str]) -> list[Case]:
     cases: list[Case] = []
     for i, text in enumerate(strings):
         trace = None if i % 3 == 0 else f"org.Failure: {text}\n\tat x"
+        version = text if i % 2 and text else None  # the plugin version (KIP-891), any string
         for state in (State.RUNNING, State.FAILED, State.UNASSIGNED, State.STOPPED):
-            status = StateInfo(state, f"worker {text}", trace, i * 1000)
+            status = StateInfo(state, f"worker {text}", trace, i * 1000, version)
             trace_arg = "-" if trace is None else _b64(trace)
+            version_arg = "" if version is None else f"\t{_b64(version)}"
             cases.append(
                 Case(
                     f"STATUS {state.value} {text!r}",
-                    f"STATUS\t{state.value}\t{trace_arg}\t{_b64(status.worker_id)}\t{i * 1000}",
+                    f"STATUS\t{state.value}\t{trace_arg}\t{_b64(status.worker_id)}\t{i * 1000}"
+                    + version_arg,
                     sr.encode_status(status),
                     {
                         "state": state.value,
                         "trace": trace,
                         "worker_id": status.worker_id,
                         "generation": i * 1000,
-                        "version": None,
+                        "version": version,
                     },
                     lambda d, s=status: sr.decode_status(d) == s,
                 )
@@ -394,11 +397,13 @@ def test_status_records_match_kafka(java: Callable[[list[str]], list[str]]) -> N
 def test_status_records_with_a_plugin_version_read_back(
     java: Callable[[list[str]], list[str]],
 ) -> None:
-    # Kafka 4.1 writes the connector plugin's version (KIP-891); sluice reads past it
+    # Kafka 4.1 writes the connector plugin's version (KIP-891); sluice reads and writes it
     [answer] = java([f"STATUS\tRUNNING\t-\t{_b64('w:8083')}\t3\t{_b64('4.1.1')}"])
     theirs = base64.b64decode(answer.split("\t", 1)[1])
     assert theirs.endswith(b'"generation":3,"version":"4.1.1"}')
-    assert sr.decode_status(theirs) == StateInfo(State.RUNNING, "w:8083", None, 3)
+    status = StateInfo(State.RUNNING, "w:8083", None, 3, "4.1.1")
+    assert sr.decode_status(theirs) == status
+    assert sr.encode_status(status) == theirs
 
 
 def test_offset_records_match_kafka(java: Callable[[list[str]], list[str]]) -> None:

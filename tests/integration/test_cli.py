@@ -62,7 +62,18 @@ def test_missing_worker_key_is_named(tmp_path: Path, kafka_bootstrap: str) -> No
     [
         ({"connector.class": "NoSuchConnector", "topic": "t"}, "NoSuchConnector"),
         ({"connector.class": "FileStreamSource", "file": "/tmp/x"}, '"topic"'),
-        ({"connector.class": "FileStreamSource", "topic": "t", "tasks.max": "zero"}, "tasks.max"),
+        (
+            {"connector.class": "FileStreamSource", "topic": "t", "tasks.max": "zero"},
+            # Kafka's lines, each ended as a sentence on the one line sluice prints
+            "Invalid value zero for configuration tasks.max: Not a number of type INT. "
+            "Invalid value null for configuration tasks.max: Value must be non-null. "
+            "You can also find the above list of errors",
+        ),
+        (
+            {"connector.class": "FileStreamSorce", "topic": "t"},
+            "which name matches FileStreamSorce, available connectors are: ",
+        ),
+        ({"connector.class": "FileStreamSorce", "topic": "t"}, "Did you mean 'FileStreamSource'?"),
     ],
 )
 def test_invalid_connector_config_names_file_and_key(
@@ -74,6 +85,29 @@ def test_invalid_connector_config_names_file_and_key(
     assert result.returncode == 1, result.stderr
     assert "bad-source.json" in result.stderr and expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_unknown_keys_are_named_with_the_nearest_known_one(
+    tmp_path: Path, kafka_bootstrap: str
+) -> None:
+    worker = _worker(tmp_path, kafka_bootstrap, **{"offset.flush.intervall.ms": "1000"})
+    conn = tmp_path / "source.properties"
+    # batch.sise is misspelt; the missing topic makes the start-up fail, after the warnings.
+    conn.write_text("name=s\nconnector.class=FileStreamSource\nfile=/tmp/x\nbatch.sise=10\n")
+
+    result = _sluice("standalone", str(worker), str(conn))
+
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if "isn't a known config" in line]
+    assert len(lines) == 2, result.stderr
+    assert " WARNING " in lines[0] and lines[0].endswith(
+        f"{worker}: The configuration 'offset.flush.intervall.ms' was supplied but isn't a "
+        "known config. Did you mean 'offset.flush.interval.ms'? (sluice.runtime.unknown_configs)"
+    )
+    assert (
+        "[s|worker] The configuration 'batch.sise' was supplied but isn't a known config. "
+        "Did you mean 'batch.size'?"
+    ) in lines[1]
 
 
 def test_unreachable_broker_fails_fast(tmp_path: Path) -> None:

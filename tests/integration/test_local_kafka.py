@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import random
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,25 +13,17 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from sluice.cli.local_kafka import BrokerStartError, LocalKafka, kafka_version
-from tests.fixtures.kafka import TopicFactory, consume_all, create_topic, produce_values
+from tests.fixtures.kafka import (
+    TopicFactory,
+    consume_all,
+    create_topic,
+    free_port_pair,
+    produce_values,
+)
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port_pair() -> int:
-    """A port whose successor is free too, so the controller gets port+1 as by default."""
-    for _ in range(100):
-        port = random.randrange(40000, 60000)
-        try:
-            with socket.socket() as a, socket.socket() as b:
-                a.bind(("127.0.0.1", port))
-                b.bind(("127.0.0.1", port + 1))
-        except OSError:
-            continue
-        return port
-    raise AssertionError("no two consecutive free ports found")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -56,9 +46,9 @@ def broker(tmp_path: Path) -> Iterator[LocalKafka]:
 
 
 def test_lifecycle_through_the_cli_and_the_api(broker: LocalKafka) -> None:
-    where = ["--port", str(broker.port), "--data-dir", str(broker.data_dir), "--heap", "256m"]
+    where = ["--port", str(broker.port), "--data-dir", str(broker.data_dir)]
 
-    started = cli("start", *where, "--timeout", "120")
+    started = cli("start", *where, "--heap", "256m", "--timeout", "120")
     assert started.returncode == 0, started.stderr
     status = broker.status()
     assert status.running and status.answers
@@ -79,6 +69,21 @@ def test_lifecycle_through_the_cli_and_the_api(broker: LocalKafka) -> None:
     again = cli("start", *where)
     assert again.returncode == 0, again.stderr
     assert "already running" in again.stdout
+    running = cli("status", *where)
+    assert running.returncode == 0 and "running at" in running.stdout
+
+    # Another data folder (another checkout) on the same port: told whose broker holds it.
+    other = ["--port", str(broker.port), "--data-dir", str(broker.data_dir.with_name("other"))]
+    clash = cli("start", *other, "--timeout", "10")
+    assert clash.returncode == 1
+    assert f"in use by pid {status.pid}, a sluice Kafka broker with data in {broker.data_dir}" in (
+        clash.stderr
+    )
+    assert f"sluice kafka stop --port {broker.port} --data-dir {broker.data_dir}" in clash.stderr
+    assert "make quickstart KAFKA_PORT=" in clash.stderr
+    elsewhere = cli("status", *other)
+    assert elsewhere.returncode == 0, "a broker answers on the port"
+    assert f"answers at 127.0.0.1:{broker.port} (pid {status.pid}, a sluice" in elsewhere.stdout
 
     topic = create_topic(broker.bootstrap, "lifecycle")
     produce_values(broker.bootstrap, topic, [b"one", None, b"three"], keys=[b"a", b"b", None])
@@ -91,7 +96,9 @@ def test_lifecycle_through_the_cli_and_the_api(broker: LocalKafka) -> None:
     after = broker.status()
     assert not after.running and not after.answers and after.pid is None
     assert not broker.pid_file.exists()
-    assert "not running" in cli("status", *where).stdout
+    stopped_status = cli("status", *where)
+    assert stopped_status.returncode == 1
+    assert stopped_status.stdout.startswith("Kafka is not running")
     assert broker.stop() is False
 
     # Restarting reuses the formatted data folder: the records are still there.

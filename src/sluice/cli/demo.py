@@ -52,6 +52,9 @@ def run_demo(bootstrap: str, lines: int, work_dir: Path | None, timeout: float) 
     from sluice.runtime import log_context
 
     log_context.install(logging.WARNING)
+    # A fresh broker makes the client retry for a moment ("Coordinator load in progress"):
+    # routine, and it would cut through the progress bar. Real failures are ERRORs.
+    logging.getLogger("librdkafka").setLevel(logging.ERROR)
     base = work_dir or Path(tempfile.mkdtemp(prefix="sluice-demo-"))
     base.mkdir(parents=True, exist_ok=True)
     source, sink = base / "input.txt", base / "output.txt"
@@ -95,7 +98,9 @@ def run_demo(bootstrap: str, lines: int, work_dir: Path | None, timeout: float) 
         running = start_standalone(worker, connectors, "<demo worker>")
     except StartupError as e:
         print(f"sluice demo: {e}", file=sys.stderr)
-        print("Is the broker running? Start it with: sluice kafka start", file=sys.stderr)
+        port = bootstrap.rsplit(":", 1)[-1]
+        command = "sluice kafka start" + ("" if port == "9092" else f" --port {port}")
+        print(f"Is the broker running? Start it with: {command}", file=sys.stderr)
         return 1
     url = (running.rest_url or "").rstrip("/")
     print(f"    REST API at {url} (try: curl '{url}/connectors?expand=status')")
@@ -134,9 +139,49 @@ def run_demo(bootstrap: str, lines: int, work_dir: Path | None, timeout: float) 
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    demo = sub.add_parser("demo", help="run the quickstart file pipeline through the local Kafka")
-    demo.add_argument("--bootstrap", default="127.0.0.1:9092")
-    demo.add_argument("--lines", type=int, default=200_000)
-    demo.add_argument("--work-dir", type=Path, default=None)
-    demo.add_argument("--timeout", type=float, default=300.0)
-    demo.set_defaults(func=lambda a: run_demo(a.bootstrap, a.lines, a.work_dir, a.timeout))
+    from sluice.cli.local_kafka import DEFAULT_PORT, port_arg
+
+    about = "run the quickstart file pipeline through the local Kafka"
+    demo = sub.add_parser(
+        "demo",
+        help=about,
+        description=f"{about[0].upper()}{about[1:]}: file -> FileStreamSource -> topic -> "
+        "FileStreamSink -> file, then check that the output equals the input.",
+    )
+    broker = demo.add_mutually_exclusive_group()
+    broker.add_argument(
+        "--port",
+        type=port_arg,
+        default=None,
+        help=f"port of the local broker on 127.0.0.1, as given to 'sluice kafka start --port' "
+        f"(default {DEFAULT_PORT})",
+    )
+    broker.add_argument(
+        "--bootstrap",
+        default=None,
+        help="bootstrap.servers of any other Kafka cluster (default 127.0.0.1:PORT)",
+    )
+    demo.add_argument(
+        "--lines",
+        type=int,
+        default=200_000,
+        help="lines to generate and copy (default %(default)s)",
+    )
+    demo.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="folder for the input, output and offsets files, kept afterwards (default: a "
+        "temporary folder, removed when the demo succeeds)",
+    )
+    demo.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="seconds to wait for every line to arrive (default %(default)s)",
+    )
+    demo.set_defaults(
+        func=lambda a: run_demo(
+            a.bootstrap or f"127.0.0.1:{a.port or DEFAULT_PORT}", a.lines, a.work_dir, a.timeout
+        )
+    )

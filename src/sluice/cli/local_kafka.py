@@ -38,7 +38,8 @@ from pathlib import Path
 
 import psutil
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient
+
+from sluice.kafka.client_logs import new_admin
 
 __all__ = [
     "DEFAULT_HEAP",
@@ -52,6 +53,7 @@ __all__ = [
     "LocalKafkaError",
     "MavenNotFoundError",
     "PortInUseError",
+    "PortOwner",
     "default_data_dir",
     "default_libs_dir",
     "find_java",
@@ -61,6 +63,8 @@ __all__ = [
     "log4j2_config_file",
     "main",
     "new_cluster_id",
+    "port_arg",
+    "port_owner",
     "register",
     "server_properties",
 ]
@@ -174,11 +178,16 @@ def default_libs_dir() -> Path:
 
 
 def default_data_dir(port: int) -> Path:
-    """``$SLUICE_KAFKA_DATA``, else one folder per port under ``~/.local/share/sluice``."""
+    """``$SLUICE_KAFKA_DATA``, else one folder per port: ``.cache/kafka/data-PORT`` beside the
+    pom of the sluice checkout that runs (so two checkouts never share a broker by accident),
+    else, for an installed sluice without a checkout, ``~/.local/share/sluice/kafka-PORT``."""
     env = os.environ.get("SLUICE_KAFKA_DATA")
     if env:
         return Path(env).expanduser()
-    return Path.home() / ".local" / "share" / "sluice" / f"kafka-{port}"
+    try:
+        return find_pom().parent / ".cache" / "kafka" / f"data-{port}"
+    except JarsNotFoundError:
+        return Path.home() / ".local" / "share" / "sluice" / f"kafka-{port}"
 
 
 def _kafka_jar(libs_dir: Path) -> tuple[Path, str] | None:
@@ -349,16 +358,44 @@ def _free_port() -> int:
         return port
 
 
-def _port_owner(port: int) -> str | None:
-    """Who listens on the port, as ``pid N (name)``, when the OS lets us see it."""
+@dataclass(frozen=True)
+class PortOwner:
+    """The process listening on a port; ``data_dir`` is set when it is a sluice broker."""
+
+    pid: int
+    name: str
+    data_dir: Path | None = None
+
+    def __str__(self) -> str:
+        if self.data_dir is None:
+            return f"pid {self.pid} ({self.name})"
+        return f"pid {self.pid}, a sluice Kafka broker with data in {self.data_dir}"
+
+
+def port_owner(port: int) -> PortOwner | None:
+    """Who listens on the port, when the OS lets us see it. A broker that ``sluice kafka start``
+    launched is recognised by its command line (``kafka.Kafka <data>/server.properties``)."""
     try:
         for conn in psutil.net_connections(kind="tcp"):
             if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN:
                 if conn.pid is None:
                     return None
-                return f"pid {conn.pid} ({psutil.Process(conn.pid).name()})"
+                process = psutil.Process(conn.pid)
+                cmdline = process.cmdline()
+                data_dir = None
+                if "kafka.Kafka" in cmdline and cmdline[-1].endswith("server.properties"):
+                    data_dir = Path(cmdline[-1]).parent
+                return PortOwner(conn.pid, process.name(), data_dir)
     except (psutil.Error, OSError):
         return None
+    return None
+
+
+def _free_port_pair_after(port: int, tries: int = 100) -> int | None:
+    """The first port above ``port`` that is free with its successor (broker and controller)."""
+    for candidate in range(port + 2, min(port + 2 + tries, 65534)):
+        if _port_free(candidate) and _port_free(candidate + 1):
+            return candidate
     return None
 
 
@@ -392,7 +429,7 @@ def _tail(path: Path, lines: int = LOG_TAIL_LINES, start: int = 0) -> str:
 
 def _answers_metadata(bootstrap: str, timeout: float) -> bool:
     """True when a Kafka broker at ``bootstrap`` returns cluster metadata naming a broker."""
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
+    admin = new_admin({"bootstrap.servers": bootstrap, "log_level": 0})
     try:
         return bool(admin.list_topics(timeout=timeout).brokers)
     except KafkaException:
@@ -582,11 +619,17 @@ class LocalKafka:
     def _check_port_free(self, port: int, role: str) -> None:
         if _port_free(port):
             return
-        owner = _port_owner(port)
+        owner = port_owner(port)
         who = f" by {owner}" if owner else ""
+        stop = "stop that process"
+        if owner is not None and owner.data_dir is not None:
+            stop = f"stop it (sluice kafka stop --port {port} --data-dir {owner.data_dir})"
+        free = _free_port_pair_after(port)
+        other = str(free) if free is not None else "N"
         raise PortInUseError(
-            f"port {port} on 127.0.0.1 (the {role} port) is already in use{who}; "
-            f"stop that process or choose another port with --port",
+            f"port {port} on 127.0.0.1 (the {role} port) is already in use{who}; {stop}, "
+            f"or choose another port: sluice kafka start --port {other} "
+            f"(make quickstart KAFKA_PORT={other})",
             port,
         )
 
@@ -744,7 +787,8 @@ class LocalKafka:
 # --- command line ----------------------------------------------------------------------------
 
 
-def _port_arg(text: str) -> int:
+def port_arg(text: str) -> int:
+    """argparse ``type`` for a TCP port, shared by the commands that take ``--port``."""
     try:
         port = int(text)
     except ValueError:
@@ -759,6 +803,10 @@ def _version_or_kafka(broker: LocalKafka) -> str:
         return f"Kafka {kafka_version(broker.libs_dir)}"
     except LocalKafkaError:
         return "Kafka"
+
+
+class _NotAnswering(str):
+    """The message of a ``status`` that found no broker answering: exit status 1."""
 
 
 def _cmd_start(broker: LocalKafka, args: argparse.Namespace) -> str:
@@ -782,6 +830,7 @@ def _cmd_stop(broker: LocalKafka, args: argparse.Namespace) -> str:
 
 
 def _cmd_status(broker: LocalKafka, args: argparse.Namespace) -> str:
+    """Exit status 0 when a broker answers on the port (this data folder's or another), else 1."""
     status = broker.status()
     if status.running and status.answers:
         return (
@@ -789,16 +838,18 @@ def _cmd_status(broker: LocalKafka, args: argparse.Namespace) -> str:
             f"(pid {status.pid}, data {status.data_dir})"
         )
     if status.running:
-        return (
+        return _NotAnswering(
             f"Kafka (pid {status.pid}, data {status.data_dir}) is running but does not answer "
             f"at {status.bootstrap} yet; see {broker.log_file}"
         )
     if status.answers:
+        owner = port_owner(status.port)
+        who = f" ({owner})" if owner is not None else ""
         return (
             f"Kafka is not running from {status.data_dir}, but a Kafka broker answers at "
-            f"{status.bootstrap} (started with another data folder?)"
+            f"{status.bootstrap}{who}"
         )
-    return f"Kafka is not running (port {status.port}, data {status.data_dir})"
+    return _NotAnswering(f"Kafka is not running (port {status.port}, data {status.data_dir})")
 
 
 _Action = Callable[[LocalKafka, argparse.Namespace], str]
@@ -812,30 +863,40 @@ def _cmd_fetch(broker: LocalKafka, args: argparse.Namespace) -> str:
 def _runner(name: str, action: _Action) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         try:
-            broker = LocalKafka(port=args.port, data_dir=args.data_dir, heap=args.heap)
+            broker = LocalKafka(
+                port=getattr(args, "port", DEFAULT_PORT),
+                data_dir=getattr(args, "data_dir", None),
+                heap=getattr(args, "heap", DEFAULT_HEAP),
+            )
             message = action(broker, args)
         except LocalKafkaError as exc:
             print(f"sluice kafka {name}: {exc}", file=sys.stderr)
             return 1
         print(message)
-        return 0
+        return 1 if isinstance(message, _NotAnswering) else 0
 
     return run
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``kafka start|stop|status``; parsed arguments carry ``func(args) -> exit code``."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--port", type=_port_arg, default=DEFAULT_PORT, help="broker port (default %(default)s)"
+    """Add ``kafka start|stop|status|fetch``; parsed arguments carry ``func(args) -> exit code``.
+
+    Each command takes only the options that mean something to it: the broker's port and data
+    folder (which broker), the heap (start), a timeout (start, stop); ``fetch`` needs none.
+    """
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument(
+        "--port", type=port_arg, default=DEFAULT_PORT, help="broker port (default %(default)s)"
     )
-    common.add_argument(
+    where.add_argument(
         "--data-dir",
         type=Path,
         default=None,
-        help="broker data folder (default $SLUICE_KAFKA_DATA or ~/.local/share/sluice/kafka-PORT)",
+        help="broker data folder (default $SLUICE_KAFKA_DATA, else .cache/kafka/data-PORT in "
+        "the sluice checkout, else ~/.local/share/sluice/kafka-PORT)",
     )
-    common.add_argument(
+    heap = argparse.ArgumentParser(add_help=False)
+    heap.add_argument(
         "--heap", default=DEFAULT_HEAP, help="broker JVM maximum heap (default %(default)s)"
     )
     kafka = subparsers.add_parser(
@@ -844,14 +905,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Run a local single-node Apache Kafka broker (KRaft) for development.",
     )
     actions = kafka.add_subparsers(dest="kafka_command", required=True, metavar="COMMAND")
-    commands: list[tuple[str, str, _Action, float]] = [
-        ("start", "start the broker and wait until it answers", _cmd_start, 60.0),
-        ("stop", "stop the broker", _cmd_stop, 30.0),
-        ("status", "say whether the broker runs and answers", _cmd_status, 0.0),
-        ("fetch", "fetch Kafka's jars through Maven (again if pom.xml changed)", _cmd_fetch, 0.0),
+    commands: list[tuple[str, str, _Action, list[argparse.ArgumentParser], float]] = [
+        ("start", "start the broker and wait until it answers", _cmd_start, [where, heap], 60.0),
+        ("stop", "stop the broker", _cmd_stop, [where], 30.0),
+        (
+            "status",
+            "say whether the broker runs and answers (exit status 1 when no broker answers)",
+            _cmd_status,
+            [where],
+            0.0,
+        ),
+        (
+            "fetch",
+            "fetch Kafka's jars through Maven (again if pom.xml changed)",
+            _cmd_fetch,
+            [],
+            0.0,
+        ),
     ]
-    for name, help_text, action, timeout in commands:
-        parser = actions.add_parser(name, parents=[common], help=help_text, description=help_text)
+    for name, help_text, action, parents, timeout in commands:
+        parser = actions.add_parser(name, parents=parents, help=help_text, description=help_text)
         if timeout:
             parser.add_argument(
                 "--timeout",

@@ -25,11 +25,15 @@ def _build_parser() -> argparse.ArgumentParser:
     standalone = sub.add_parser(
         "standalone",
         help="run a standalone worker (like connect-standalone.sh)",
-        description="Run a standalone worker with the same files connect-standalone.sh takes.",
+        description="Run a standalone worker with the same files connect-standalone.sh takes: "
+        "a worker config, then any number of connector configs (none is fine: connectors can "
+        "also be created over the REST API).",
     )
     standalone.add_argument("worker_properties", help="worker config (.properties)")
     standalone.add_argument(
-        "connector_configs", nargs="*", help="connector configs (.properties or .json)"
+        "connector_configs",
+        nargs="*",
+        help="connector configs (.properties or .json), optional; each starts one connector",
     )
     standalone.add_argument("--log-level", default="INFO", help="root log level (default INFO)")
     standalone.set_defaults(func=_run_standalone)

@@ -46,6 +46,18 @@ def _worker_id(listeners: list[str]) -> str:
     return f"{host}:{port or 8083}"
 
 
+def _one_line(message: str) -> str:
+    """A multi-line error as one line. Kafka's aggregated validation message puts each error
+    on a line of its own without a full stop, so each line but the last gets one where it has
+    none: "...: Not a number of type INT. You can also find..." rather than "INT You can"."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    ends = (".", ":", ";", "!", "?")
+    return " ".join(
+        line if i == len(lines) - 1 or line.endswith(ends) else line + "."
+        for i, line in enumerate(lines)
+    )
+
+
 def start_standalone(
     worker_props: dict[str, str],
     connector_files: list[tuple[str, str, dict[str, str], str | None]],
@@ -88,8 +100,7 @@ def start_standalone(
             )
         except (BadRequestError, ConfigError, ConnectError) as e:
             running.stop()
-            message = str(e).replace("\n", " ")
-            raise StartupError(f"{source}: {message}") from e
+            raise StartupError(f"{source}: {_one_line(str(e))}") from e
         log.info("Created connector %s", name)
     return running
 

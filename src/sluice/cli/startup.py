@@ -20,6 +20,7 @@ from sluice.runtime import log_context
 from sluice.runtime.config_providers import ConfigTransformer, providers_from_worker_config
 from sluice.runtime.herder import Herder
 from sluice.runtime.loggers import Loggers
+from sluice.runtime.unknown_configs import log_unknown_configs, unknown_worker_configs
 from sluice.runtime.worker_config import WorkerConfig
 
 __all__ = [
@@ -72,6 +73,7 @@ def worker_config(
         config = build(transformer.transform(props).data)
     except ConfigError as e:
         raise StartupError(f"{source}: {e}") from e
+    log_unknown_configs(unknown_worker_configs(props, config.definition), source)
 
     def resolve(c: Mapping[str, str]) -> dict[str, str]:
         return transformer.transform(c).data
@@ -104,11 +106,11 @@ def admin_settings(config: WorkerConfig) -> dict[str, Any]:
 
 def cluster_id(config: WorkerConfig, timeout: float) -> str:
     """The Kafka cluster id; proves the broker is reachable before anything else starts."""
-    from confluent_kafka.admin import AdminClient
+    from sluice.kafka.client_logs import new_admin
 
     settings = admin_settings(config)
     try:
-        meta = AdminClient(settings).list_topics(timeout=timeout)
+        meta = new_admin(settings).list_topics(timeout=timeout)
     except Exception as e:
         raise StartupError(
             f"Cannot reach Kafka at bootstrap.servers={settings['bootstrap.servers']}: {e}"

@@ -191,6 +191,17 @@ def failure_lines(connectors: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def warning_lines(connectors: Mapping[str, Any]) -> list[str]:
+    """Tasks that run but report a problem (sluice puts it in a RUNNING task's ``trace``:
+    brokers unreachable, a connector that keeps warning)."""
+    out = []
+    for name in sorted(connectors):
+        for task in tasks_of(member(connectors[name], "status")):
+            if task.get("state") == "RUNNING" and task.get("trace"):
+                out.append(f"{name} task {task.get('id')}: {trace_summary(str(task['trace']))}")
+    return out
+
+
 def status_table(
     connectors: Mapping[str, Any], summary: Mapping[str, Any] | None, colour: bool = False
 ) -> str:
@@ -204,9 +215,12 @@ def status_table(
         states=(3,),
         colour=colour,
     )
-    failures = failure_lines(connectors)
-    if failures:
-        text += "\n\nFailed:\n" + "\n".join(f"  {line}" for line in failures)
+    for title, lines in (
+        ("Failed", failure_lines(connectors)),
+        ("Warnings", warning_lines(connectors)),
+    ):
+        if lines:
+            text += f"\n\n{title}:\n" + "\n".join(f"  {line}" for line in lines)
     return text
 
 

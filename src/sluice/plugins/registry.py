@@ -30,6 +30,7 @@ from sluice.api import (
     SourceConnector,
     Transformation,
 )
+from sluice.api._did_you_mean import closest_name
 from sluice.plugins.aliases import BUNDLED_CONNECTORS, BUNDLED_TASKS, short_names
 
 __all__ = ["ENTRY_POINT_GROUP", "KINDS", "PluginDesc", "PluginError", "PluginRegistry"]
@@ -217,19 +218,22 @@ class PluginRegistry:
         return found
 
     # -- lookups ------------------------------------------------------------------------------
-    def resolve(self, name: str) -> str:
-        """The ``module:Class`` target for a user-supplied name (Python paths pass through)."""
+    def resolve(self, name: str, kind: str | None = None) -> str:
+        """The ``module:Class`` target for a user-supplied name (Python paths pass through);
+        ``kind`` only narrows the "did you mean" hint of the error for an unknown name."""
         name = name.strip()
         target = self._names.get(name)
         if target is not None:
             return target
         if ":" in name or "." in name:
             return name
-        raise PluginError(f"Failed to find any class that implements {name}")
+        raise PluginError(
+            f"Failed to find any class that implements {name}{self._hint(name, kind)}"
+        )
 
     def load(self, name: str, kind: str | None = None) -> type:
         """The class for ``name``; with ``kind``, also checks it is that kind of plugin."""
-        target = self.resolve(name)
+        target = self.resolve(name, kind)
         try:
             cls = _load_target(target)
         except PluginError:
@@ -237,6 +241,7 @@ class PluginRegistry:
                 raise PluginError(
                     f"Failed to find any class that implements {name}. "
                     f"Known plugins: {', '.join(sorted(self._primary.values()))}"
+                    f"{self._hint(name, kind)}"
                 ) from None
             raise
         if not isinstance(cls, type):
@@ -251,6 +256,22 @@ class PluginRegistry:
             if not ok:
                 raise PluginError(f"{name} is not a {kind.replace('_', ' ')} plugin")
         return cls
+
+    def suggest(self, name: str, kind: str | None = None) -> str | None:
+        """The installed plugin name nearest to a misspelt ``name``, in the form it was written
+        (``FileStreamSorce`` finds ``FileStreamSource``, a misspelt Kafka class name finds the
+        class name); with ``kind`` (``connector`` for sources and sinks), only plugins of it."""
+        names = self._names.items()
+        if kind is not None:
+            kinds = ["source", "sink"] if kind == "connector" else [kind]
+            targets = {d.target for d in self.plugins(kinds)}
+            names = {a: t for a, t in self._names.items() if t in targets}.items()
+        # Aliases, and the module:Class targets for a misspelt Python path.
+        return closest_name(name, [n for pair in names for n in pair])
+
+    def _hint(self, name: str, kind: str | None = None) -> str:
+        suggestion = self.suggest(name, kind)
+        return "" if suggestion is None else f". Did you mean '{suggestion}'?"
 
     def display_name(self, cls: type) -> str:
         """The name to report for a loaded class (its Kafka class name when it stands for one)."""

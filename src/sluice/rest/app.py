@@ -11,14 +11,17 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import sluice
 from sluice.rest.errors import ConnectRoute, install_error_handlers
+from sluice.rest.negotiation import ContentNegotiation
 from sluice.rest.openapi import install_openapi
 from sluice.rest.routes_admin import admin_router
 from sluice.rest.routes_connectors import connectors_router
 from sluice.rest.routes_console import console_router
+from sluice.rest.routes_docs import docs_router
 from sluice.rest.routes_metrics import metrics_router
 from sluice.rest.routes_plugins import plugins_router
 from sluice.rest.routes_root import root_router
@@ -86,6 +89,7 @@ def create_app(
         plugins_router(herder),
         metrics_router(herder),
         console_router(),
+        docs_router(),
     ]
     if opts.admin_enabled:
         if loggers is None:
@@ -93,9 +97,10 @@ def create_app(
         routers.append(admin_router(loggers, herder))
     for router in routers:
         app.include_router(router)
-    install_error_handlers(
-        app, [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
-    )
-    app.add_middleware(_TrailingSlash)
+    api_routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
+    install_error_handlers(app, api_routes)
+    own_routes = [r for r in app.router.routes if isinstance(r, Route)]  # /openapi.json
+    app.add_middleware(ContentNegotiation, routes=[*api_routes, *own_routes])
+    app.add_middleware(_TrailingSlash)  # added last, so it runs first
     install_openapi(app)
     return app

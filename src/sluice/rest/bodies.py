@@ -32,15 +32,8 @@ INITIAL_STATES: Final = {
 
 
 async def raw_body(request: Request) -> bytes:
-    """The request body, after checking it is declared as JSON (415 otherwise, as Jersey).
-
-    A request without a ``Content-Type`` is accepted: curl users often leave it out.
-    """
-    content_type = request.headers.get("content-type")
-    if content_type is not None:
-        media = content_type.split(";", 1)[0].strip().lower()
-        if media and not (media in ("application/json", "*/*") or media.endswith("+json")):
-            raise RestError(415, "HTTP 415 Unsupported Media Type")
+    """The request body. Its ``Content-Type`` was checked before routing
+    (:mod:`sluice.rest.negotiation`): a body not declared as JSON never gets here (415)."""
     return await request.body()
 
 

@@ -44,7 +44,8 @@ PLUGIN_TYPE_ORDER: Final = (
 )
 """The order ``GET /connector-plugins?connectorsOnly=false`` lists plugin types in."""
 
-_MISSING: Final = object()
+UNDEFINED_VERSION: Final = "undefined"
+"""The version Kafka gives a plugin that has none; left out of the REST entities."""
 
 HEALTHY_MESSAGE: Final = "Worker has completed startup and is ready to handle requests."
 STARTING_MESSAGE: Final = "Worker is still starting up."
@@ -80,10 +81,10 @@ def connector_info(info: ConnectorInfo) -> dict[str, Any]:
 
 def _state(state: StateInfo) -> dict[str, Any]:
     out: dict[str, Any] = {"state": state.state.value, "worker_id": state.worker_id}
-    # Kafka 4.x reports the plugin version of each instance; older herders have no such field.
-    version = getattr(state, "version", _MISSING)
-    if version is not _MISSING:
-        out["version"] = version
+    # Kafka 4.1 reports the plugin version of each instance (KIP-891), null when unknown, and
+    # leaves out "undefined" (its NoVersionFilter).
+    if state.version != UNDEFINED_VERSION:
+        out["version"] = state.version
     if state.trace:
         out["trace"] = state.trace
     return out
@@ -123,7 +124,7 @@ def plugin_infos(plugins: Iterable[PluginInfo], connectors_only: bool) -> list[d
     out: list[dict[str, Any]] = []
     for p in selected:
         entry: dict[str, Any] = {"class": p.class_name, "type": p.type}
-        if p.version not in (None, "", "undefined"):
+        if p.version not in (None, "", UNDEFINED_VERSION):
             entry["version"] = p.version
         out.append(entry)
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import http
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
@@ -36,6 +36,7 @@ from sluice.runtime.herder import (
 __all__ = [
     "ConnectRoute",
     "RestError",
+    "allowed_methods",
     "error_response",
     "http_reason",
     "install_error_handlers",
@@ -132,13 +133,22 @@ class ConnectRoute(APIRoute):
         return handle
 
 
+def allowed_methods(methods: Iterable[str]) -> list[str]:
+    """The ``Allow`` list of a path whose routes serve ``methods``: with ``HEAD`` wherever
+    ``GET`` is, and ``OPTIONS`` everywhere (both are answered for every route)."""
+    allowed = {m.upper() for m in methods} | {"OPTIONS"}
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    return sorted(allowed)
+
+
 def _allowed_methods(routes: Sequence[APIRoute], path: str) -> list[str]:
     """Every method served at ``path`` (Starlette's 405 names only the first route's)."""
     methods: set[str] = set()
     for route in routes:
         if route.path_regex.match(path) and route.methods:
             methods.update(route.methods)
-    return sorted(methods)
+    return allowed_methods(methods)
 
 
 def install_error_handlers(app: FastAPI, routes: Sequence[APIRoute]) -> None:

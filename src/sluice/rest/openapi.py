@@ -12,6 +12,8 @@ from typing import Any, Final
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from sluice.rest.negotiation import jersey_media_types
+
 __all__ = ["install_openapi"]
 
 _STRING: Final = {"type": "string"}
@@ -83,6 +85,7 @@ SCHEMAS: Final[dict[str, Any]] = {
             "dlq_produce_requests",
             "dlq_produce_failures",
             "last_error_timestamp",
+            "problem",
             "history",
         ],
         connector=_STRING,
@@ -110,6 +113,11 @@ SCHEMAS: Final[dict[str, Any]] = {
         dlq_produce_requests={"type": "integer"},
         dlq_produce_failures={"type": "integer"},
         last_error_timestamp={"type": "integer"},
+        problem={
+            "type": ["string", "null"],
+            "description": "What keeps the running task from working now, one line per "
+            "problem (the brokers are out of reach, it keeps logging warnings); null if nothing",
+        },
         history={
             "type": "array",
             "description": "[time_ms, records_in_rate, records_out_rate], every 5 s, oldest first",
@@ -306,7 +314,11 @@ def _empty(description: str) -> dict[str, Any]:
 
 _NOT_FOUND: Final = _error("No such connector, task, plugin or logger")
 _BAD_REQUEST: Final = _error("Invalid request (malformed body, invalid configuration...)")
-_UNSUPPORTED: Final = _error("The request body is not declared as JSON")
+_UNSUPPORTED: Final = _error(
+    "The request's Content-Type is not JSON, or it has a body without a Content-Type"
+)
+_NOT_ACCEPTABLE: Final = _error("The Accept header admits no application/json")
+_BAD_CONTENT_TYPE: Final = _error("The Content-Type header is not a media type")
 _CONFLICT: Final = _error("The connector already exists, or a conflicting operation is running")
 _FORBIDDEN: Final = _error("Topic tracking (or its reset) is disabled on this worker")
 
@@ -532,7 +544,13 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 operation["requestBody"] = body
             else:
                 operation.pop("requestBody", None)
-            operation["responses"] = spec
+            consumes, produces = jersey_media_types(path)
+            if consumes:
+                spec.setdefault("400", _BAD_CONTENT_TYPE)
+                spec.setdefault("415", _UNSUPPORTED)
+            if produces:
+                spec.setdefault("406", _NOT_ACCEPTABLE)
+            operation["responses"] = dict(sorted(spec.items()))
     doc["components"] = {"schemas": dict(SCHEMAS)}
     return doc
 

@@ -30,6 +30,25 @@ START_TIMEOUT: Final = 30.0
 STOP_TIMEOUT: Final = 30.0
 
 
+class _UvicornLogName(logging.Filter):
+    """uvicorn writes all its server lines ("Started server process", "Shutting down", an error
+    in a request) to a logger named ``uvicorn.error``, so a worker's log showed routine start-up
+    lines tagged ``(uvicorn.error)``. They are the HTTP server's own lines: they are shown as
+    ``(uvicorn)``. The logger keeps its name, so ``/admin/loggers/uvicorn`` still sets its level.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "uvicorn.error":
+            record.name = "uvicorn"
+        return True
+
+
+def _name_uvicorn_lines() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _UvicornLogName) for f in logger.filters):
+        logger.addFilter(_UvicornLogName())
+
+
 @dataclass(frozen=True)
 class Listener:
     """One ``listeners`` entry: ``http://host:port``; an empty host means every interface."""
@@ -181,6 +200,7 @@ class RestServer:
         if self._bound and not self._sockets:
             raise RuntimeError("A stopped RestServer cannot be started again")
         self.bind()
+        _name_uvicorn_lines()
         config = uvicorn.Config(
             self.app,
             log_config=None,

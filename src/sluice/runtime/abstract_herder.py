@@ -9,19 +9,22 @@ in-process at once (standalone) or through the config topic and a rebalance (dis
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from confluent_kafka.admin import AdminClient
 from prometheus_client import CollectorRegistry
 
-from sluice.api import NotFoundError
-from sluice.plugins.registry import KINDS
+from sluice.api import HeaderConverter, NotFoundError
+from sluice.kafka.client_logs import new_admin
+from sluice.plugins.registry import KINDS, PluginError
 from sluice.runtime.herder import Herder, PluginInfo, RestartRequest
 from sluice.runtime.loggers import Loggers
 from sluice.runtime.metrics.summary import local_summary
 from sluice.runtime.offsets_admin import ConnectorOffsetsAdmin
+from sluice.runtime.plugin_versions import plugin_version
 from sluice.runtime.status import (
     ConnectorInfo,
     ConnectorStateInfo,
@@ -49,7 +52,8 @@ _PLUGIN_ORDER = {
 
 
 def _restarting(state: StateInfo) -> StateInfo:
-    return StateInfo(State.RESTARTING, state.worker_id, None, state.generation)
+    """The state a restart answer shows: RESTARTING, keeping the trace and version (as Kafka)."""
+    return dataclasses.replace(state, state=State.RESTARTING)
 
 
 class RestartPlan:
@@ -109,15 +113,36 @@ class AbstractHerder(Herder):
     def kafka_cluster_id(self) -> str | None:
         if self._cluster_id is None:
             try:
-                admin = AdminClient(self.worker.admin_config())
+                admin = new_admin(self.worker.admin_config())
                 self._cluster_id = admin.list_topics(timeout=10).cluster_id
             except Exception as e:
                 log.warning("Could not look up the Kafka cluster id: %s", e)
         return self._cluster_id
 
     # -- status listener (called from connector and task threads) -----------------------------
-    def _state(self, state: State, trace: str | None = None) -> StateInfo:
-        return StateInfo(state, self.worker_id(), trace, self.generation())
+    def _state(
+        self, state: State, trace: str | None = None, version: str | None = None
+    ) -> StateInfo:
+        return StateInfo(state, self.worker_id(), trace, self.generation(), version)
+
+    def connector_version(self, name: str) -> str | None:
+        """The connector plugin's version for its status (KIP-891): the running instance's, else
+        that of the class its config names; ``None`` if neither can be had."""
+        wc = self.worker.connectors.get(name)
+        if wc is not None:
+            return wc.version()
+        config = self.configs.snapshot().connector_configs.get(name)
+        if config is None:
+            return None
+        try:
+            return plugin_version(self.worker.connector_class(config))
+        except Exception:
+            return None
+
+    def task_version(self, task: ConnectorTaskId) -> str | None:
+        """The task plugin's version for its status; ``None`` without a task instance here."""
+        instance = getattr(self.worker.tasks.get(task), "task", None)
+        return None if instance is None else plugin_version(type(instance))
 
     def _known(self, connector: str) -> bool:
         """Whether the connector still exists: a state reported after deletion is dropped."""
@@ -125,11 +150,13 @@ class AbstractHerder(Herder):
 
     def _put_connector(self, name: str, state: State, trace: str | None = None) -> None:
         if self._known(name):
-            self.status.put_connector(name, self._state(state, trace))
+            self.status.put_connector(name, self._state(state, trace, self.connector_version(name)))
 
     def _put_connector_safe(self, name: str, state: State, trace: str | None = None) -> None:
         if self._known(name):
-            self.status.put_connector_safe(name, self._state(state, trace))
+            self.status.put_connector_safe(
+                name, self._state(state, trace, self.connector_version(name))
+            )
 
     def on_connector_startup(self, name: str) -> None:
         self._put_connector(name, State.RUNNING)
@@ -151,11 +178,11 @@ class AbstractHerder(Herder):
 
     def _put_task(self, task: ConnectorTaskId, state: State, trace: str | None = None) -> None:
         if self._known(task.connector):
-            self.status.put_task(task, self._state(state, trace))
+            self.status.put_task(task, self._state(state, trace, self.task_version(task)))
 
     def _put_task_safe(self, task: ConnectorTaskId, state: State, trace: str | None = None) -> None:
         if self._known(task.connector):
-            self.status.put_task_safe(task, self._state(state, trace))
+            self.status.put_task_safe(task, self._state(state, trace, self.task_version(task)))
 
     def on_task_startup(self, task: ConnectorTaskId) -> None:
         self._put_task(task, State.RUNNING)
@@ -171,6 +198,27 @@ class AbstractHerder(Herder):
 
     def on_task_shutdown(self, task: ConnectorTaskId) -> None:
         self._put_task_safe(task, State.UNASSIGNED)
+
+    def on_task_problem(self, task: ConnectorTaskId, trace: str | None) -> None:
+        """A running task's problems changed (task thread, see
+        :mod:`sluice.runtime.task_problems`): write its RUNNING state again with them as its
+        ``trace`` (``None``: without), so that every worker's REST API shows them.
+
+        Only this worker's own RUNNING state is rewritten, never a state another worker or a
+        pause has written since. In standalone mode this updates the memory store, which
+        :meth:`connector_status` overrides anyway; in distributed mode it is one status record per
+        change, at most one per task every few seconds, and while the brokers are out of reach
+        it waits in the store's queue (a newer write of the key makes it moot).
+        """
+        current = self.status.task(task)
+        if (
+            current is None
+            or current.state is not State.RUNNING
+            or current.worker_id != self.worker_id()
+            or current.trace == trace
+        ):
+            return
+        self._put_task(task, State.RUNNING, trace)
 
     def on_topic(self, task: ConnectorTaskId) -> Callable[[str], None]:
         """What a source task calls with each topic it produces to for the first time."""
@@ -209,19 +257,48 @@ class AbstractHerder(Herder):
         return [TaskInfo(t, dict(snap.task_config(t) or {})) for t in snap.tasks(name)]
 
     def connector_status(self, name: str) -> ConnectorStateInfo:
+        """The stored states, with the live problems of this worker's running tasks as their
+        ``trace`` (see :meth:`with_problems`)."""
         config = self.configs.snapshot().connector_configs.get(name)
         status = self.status.connector(name)
         if config is None or status is None:
             raise NotFoundError(f"No status found for connector {name}")
-        return ConnectorStateInfo(
-            name, status, self.status.tasks(name), self.connector_type(config)
-        )
+        tasks = {
+            i: self.with_problems(ConnectorTaskId(name, i), s)
+            for i, s in self.status.tasks(name).items()
+        }
+        return ConnectorStateInfo(name, status, tasks, self.connector_type(config))
 
     def task_status(self, task: ConnectorTaskId) -> StateInfo:
         status = self.status.task(task)
         if status is None:
             raise NotFoundError(f"No status found for task {task}")
-        return status
+        return self.with_problems(task, status)
+
+    def with_problems(self, task: ConnectorTaskId, state: StateInfo) -> StateInfo:
+        """``state`` with the task's current problems as its ``trace``, if it is RUNNING here.
+
+        Why a RUNNING task may have a trace, and why that is safe: Kafka Connect's task state
+        entity is ``{"id", "state", "worker_id", "trace"?, "version"?}``, where ``trace`` is
+        optional free text (Jackson leaves it out when empty). Kafka fills it only on FAILED,
+        but neither its REST clients (the Connect CLI tools, kcctl, Strimzi's operator, which
+        decides on ``state`` alone) nor a Java worker reading the status topic give it a
+        meaning beyond "text to show"; they show it when present. The state stays RUNNING, as
+        Kafka Connect's would, so nothing that acts on states acts differently; the text starts
+        with ``WARNING:`` or ``ERROR:`` and is one line per problem, never a stack trace.
+
+        The owning worker answers from the task's live problems, so the text is current and
+        clears as soon as the condition does, even when the status topic cannot be written
+        (brokers unreachable). Other workers show what the owner last published through
+        :meth:`on_task_problem`.
+        """
+        if state.state is not State.RUNNING or state.worker_id != self.worker_id():
+            return state
+        live = self.worker.tasks.get(task)
+        if live is None:
+            return state
+        trace = live.problems.trace()
+        return state if trace == state.trace else dataclasses.replace(state, trace=trace)
 
     def restart_plan(self, request: RestartRequest) -> RestartPlan | None:
         """The plan for a KIP-745 restart; ``None`` while the connector has no status."""
@@ -253,7 +330,17 @@ class AbstractHerder(Herder):
         kinds = (
             ["sink", "source"] if connectors_only else [k for k in KINDS if k != "config_provider"]
         )
-        plugins = self.worker.registry.plugins(kinds)
+        registry = self.worker.registry
+        plugins = registry.plugins(kinds)
+        if "header_converter" in kinds:
+            # Kafka lists a class under every plugin type it implements: its converters are
+            # header converters too.
+            listed = {d.name for d in plugins if d.kind == "header_converter"}
+            for d in list(plugins):
+                if d.kind == "converter" and d.name not in listed:
+                    with contextlib.suppress(PluginError):
+                        if issubclass(registry.load(d.name), HeaderConverter):
+                            plugins.append(dataclasses.replace(d, kind="header_converter"))
         plugins.sort(key=lambda d: (_PLUGIN_ORDER.get(d.kind, 99), d.name))
         return [
             PluginInfo(d.name, d.kind, None if d.version == "undefined" else d.version)

@@ -45,10 +45,17 @@ from sluice.api import (
 from sluice.api.config import parse_type
 from sluice.plugins.registry import KINDS, PluginError, PluginRegistry
 from sluice.runtime.connector_config import (
+    plugin_version_validator,
     sink_connector_config_def,
     source_connector_config_def,
 )
 from sluice.runtime.herder import BadRequestError
+from sluice.runtime.plugin_versions import (
+    PluginVersionError,
+    not_found_message,
+    plugin_version,
+    version_requirement,
+)
 from sluice.runtime.status import ConnectorType
 
 __all__ = [
@@ -340,6 +347,43 @@ class _PluginRecommender(Recommender):
         return sorted(names)
 
 
+class _VersionRecommender(Recommender):
+    """Kafka's plugin version recommenders: the installed version of the plugin a key names
+    (``class_key``'s parsed value) or of a given class; visible while there is such a class,
+    or always."""
+
+    def __init__(
+        self,
+        registry: PluginRegistry,
+        class_key: str | None = None,
+        plugin: type | None = None,
+        always_visible: bool = False,
+    ) -> None:
+        self.registry = registry
+        self.class_key = class_key
+        self.plugin = plugin
+        self.always_visible = always_visible
+
+    def _plugin(self, parsed: Mapping[str, Any]) -> type | None:
+        if self.class_key is None:
+            return self.plugin
+        value = parsed.get(self.class_key)
+        if isinstance(value, str):
+            try:
+                value = self.registry.load(value)
+            except PluginError:
+                return None
+        return value if isinstance(value, type_) else None
+
+    def valid_values(self, name: str, parsed: Mapping[str, Any]) -> list[Any]:
+        cls = self._plugin(parsed)
+        version = None if cls is None else plugin_version(cls)
+        return [] if version is None else [version]
+
+    def visible(self, name: str, parsed: Mapping[str, Any]) -> bool:
+        return self.always_visible or self._plugin(parsed) is not None
+
+
 # -- plugin classes named in a config ---------------------------------------------------------
 class _Classes:
     """Resolves CLASS values through the registry, with Kafka's messages."""
@@ -503,6 +547,26 @@ def _enrich_plugins(
                 recommender=_PluginRecommender(classes.registry, kind),
             )
         )
+        plugin = _plugin_class(classes, props.get(type_key), kind)
+        definition.add(
+            ConfigKey(
+                name=prefix + "plugin.version",
+                type=ConfigType.STRING,
+                default=None if plugin is None else plugin_version(plugin),
+                validator=plugin_version_validator,
+                importance=Importance.HIGH,
+                documentation=f"Version of the '{alias}' {word}.",
+                group=group,
+                order_in_group=1,
+                width=Width.LONG,
+                display_name=f"{_BASE_NAMES[kind]} version for {alias}",
+                recommender=_VersionRecommender(
+                    classes.registry, plugin=plugin, always_visible=True
+                ),
+            )
+        )
+        if not _version_usable(plugin, props.get(prefix + "plugin.version")):
+            continue  # Kafka cannot load the plugin, so it has no keys to add
         child = _plugin_keys(classes, props.get(type_key), kind)
         if child is None:
             continue
@@ -512,7 +576,7 @@ def _enrich_plugins(
             if name in keys:  # the implicit predicate/negate keys mask the plugin's own
                 continue
             keys[name] = key
-        definition.embed(prefix, group, 1, keys)
+        definition.embed(prefix, group, 2, keys)
 
 
 def _alias_type_validator(
@@ -548,6 +612,17 @@ def _instance_config(classes: _Classes, key: str, cls: type, kind: str) -> Confi
     if definition is None:
         raise ConfigError(f"{classes.name(cls)}.config() must return a ConfigDef that is not null.")
     return definition  # type: ignore[no-any-return]
+
+
+def _plugin_class(classes: _Classes, raw: str | None, kind: str) -> type | None:
+    """The class a ``transforms.<alias>.type`` (or predicate type) names, if it is one."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        cls = classes.registry.load(raw.strip())
+    except Exception:  # reported on the type key
+        return None
+    return cls if issubclass(cls, KINDS[kind]) and not inspect.isabstract(cls) else None
 
 
 def _plugin_keys(classes: _Classes, raw: str | None, kind: str) -> dict[str, ConfigKey] | None:
@@ -723,6 +798,8 @@ def _validate_converter(
         return None
     try:
         cls = classes.registry.load(class_name)
+        if not _version_usable(cls, props.get(property_name + VERSION_SUFFIX)):
+            return None  # reported on the version key; Kafka cannot load this converter
         instance = cls()
     except Exception as e:
         value.add_error(f"Failed to load class {class_name}: {e}")
@@ -782,13 +859,131 @@ def _validate_overrides(
     return _prefixed_result({}, values, prefix)
 
 
+# -- plugin versions (KIP-891) ---------------------------------------------------------------
+CONNECTOR_VERSION: Final = "connector.plugin.version"
+VERSION_SUFFIX: Final = ".plugin.version"
+
+
+def _converter_default_version(
+    registry: PluginRegistry,
+    props: Mapping[str, str | None],
+    worker: Mapping[str, Any],
+    key: str,
+) -> str | None:
+    """Kafka's ``ConnectorConfig.converterDefaults``: the version of the connector's converter,
+    else the worker's ``<key>.plugin.version``, else the version of the worker's converter."""
+    name = props.get(key)
+    if name is None:
+        configured = worker.get(key + VERSION_SUFFIX)
+        if configured is not None:
+            return str(configured)
+        name = worker.get(key, _WORKER_CONVERTER_DEFAULTS.get(key))
+    if name is None:
+        return None
+    try:
+        return plugin_version(registry.load(str(name)))
+    except PluginError:
+        return None
+
+
+def _define_plugin_versions(
+    definition: _Definition,
+    props: Mapping[str, str | None],
+    worker: Mapping[str, Any],
+    classes: _Classes,
+    connector: type,
+) -> None:
+    """Defaults and recommenders of the connector's and converters' ``*.plugin.version`` keys:
+    the installed version of the plugin each names."""
+    registry = classes.registry
+    current = definition.keys[CONNECTOR_VERSION]
+    definition.keys[CONNECTOR_VERSION] = dataclasses.replace(
+        current,
+        default=plugin_version(connector),
+        recommender=_VersionRecommender(registry, plugin=connector, always_visible=True),
+    )
+    for key, _, _, _ in _CONVERTERS:
+        name = key + VERSION_SUFFIX
+        definition.keys[name] = dataclasses.replace(
+            definition.keys[name],
+            default=_converter_default_version(registry, props, worker, key),
+            recommender=_VersionRecommender(registry, class_key=key),
+        )
+
+
+def _check_plugin_versions(
+    props: Mapping[str, str | None],
+    values: dict[str, ConfigValue],
+    parsed: Mapping[str, Any],
+    classes: _Classes,
+    connector: type,
+) -> None:
+    """A version a config asks for must be the installed one: Kafka's "Plugin ... not found that
+    matches the version range" on the class key and the version key. Converters are checked
+    only when the connector config names them; a transform or predicate version that is not a
+    range is reported on its type key too (the validator reports it on the version key)."""
+
+    def check(class_key: str, cls: Any, text: str | None, invalid_on_type: bool) -> None:
+        version_key = (
+            CONNECTOR_VERSION if class_key == "connector.class" else _version_key(class_key)
+        )
+        try:
+            requirement = version_requirement(text)
+        except PluginVersionError as e:
+            if invalid_on_type:
+                values.setdefault(class_key, ConfigValue(class_key)).add_error(str(e))
+            return
+        if requirement is None or not isinstance(cls, type_):
+            return
+        installed = plugin_version(cls)
+        if installed is not None and requirement.contains(installed):
+            return
+        message = not_found_message(classes.name(cls), requirement, installed)
+        for name in (class_key, version_key):
+            values.setdefault(name, ConfigValue(name, props.get(name))).add_error(message)
+
+    check("connector.class", connector, props.get(CONNECTOR_VERSION), False)
+    for key, _, _, _ in _CONVERTERS:
+        value = values.get(key)
+        if props.get(key) is not None and value is not None and not value.errors:
+            check(key, parsed.get(key), props.get(key + VERSION_SUFFIX), False)
+    for alias_config in ("transforms", "predicates"):
+        for alias in _aliases(props, alias_config):
+            type_key = f"{alias_config}.{alias}.type"
+            version = props.get(_version_key(type_key))
+            if version is not None:
+                check(type_key, parsed.get(type_key), version, True)
+
+
+def _version_usable(cls: type | None, text: str | None) -> bool:
+    """Whether the installed ``cls`` satisfies the version a config asks for (a malformed or
+    unmatched requirement is reported elsewhere)."""
+    try:
+        requirement = version_requirement(text)
+    except PluginVersionError:
+        return False
+    if requirement is None or cls is None:
+        return True
+    installed = plugin_version(cls)
+    return installed is not None and requirement.contains(installed)
+
+
+def _version_key(class_key: str) -> str:
+    """``key.converter`` -> ``key.converter.plugin.version``; ``transforms.a.type`` ->
+    ``transforms.a.plugin.version``."""
+    base = class_key[: -len(".type")] if class_key.endswith(".type") else class_key
+    return base + VERSION_SUFFIX
+
+
 # -- the entry points -------------------------------------------------------------------------
 def _load_connector(registry: PluginRegistry, name: str) -> type:
     def not_found() -> BadRequestError:
         known = ", ".join(d.name for d in registry.plugins(["sink", "source"]))
+        suggestion = registry.suggest(name, "connector")
+        hint = "" if suggestion is None else f". Did you mean '{suggestion}'?"
         return BadRequestError(
             f"Failed to find any class that implements Connector and which name matches "
-            f"{name}, available connectors are: {known}"
+            f"{name}, available connectors are: {known}{hint}"
         )
 
     try:
@@ -850,6 +1045,10 @@ def validate_connector_config(
         rendered = ", ".join(f"{k}={v}" for k, v in raw_props.items())
         raise BadRequestError(f"Connector config {{{rendered}}} contains no connector type")
     cls = _load_connector(registry, conn_type)
+    try:
+        version_requirement(props.get(CONNECTOR_VERSION))
+    except PluginVersionError as e:
+        raise BadRequestError(str(e)) from None  # Kafka: a BadRequestException (as a 500)
     is_sink = issubclass(cls, SinkConnector)
     classes = _Classes(registry)
 
@@ -868,6 +1067,7 @@ def validate_connector_config(
                 validator=_class_validator(classes, kind),
                 recommender=_PluginRecommender(registry, kind),
             )
+    _define_plugin_versions(definition, props, worker, classes, cls)
     _enrich_plugins(
         definition, props, classes, class_kinds, "transforms", "Transforms", "transformation"
     )
@@ -885,6 +1085,7 @@ def validate_connector_config(
 
     validation = _validate_all(definition, props, class_kinds, classes)
     framework = validation.values
+    _check_plugin_versions(props, framework, validation.parsed, classes, cls)
     if is_sink:
         _validate_sink(props, framework)
     for k, v in props.items():
@@ -976,6 +1177,9 @@ def plugin_config(registry: PluginRegistry, plugin: str) -> list[dict[str, Any]]
         raise ConnectError(f"Failed to load the configuration of plugin {plugin}: {e}") from e
     keys: dict[str, ConfigKey] = dict(own.keys) if own is not None else {}
     if base is not None:
+        # Kafka's enrichedConfigDef: the connector's version is the default of its version key.
+        version_key = base.keys[CONNECTOR_VERSION]
+        base.keys[CONNECTOR_VERSION] = dataclasses.replace(version_key, default=plugin_version(cls))
         for name, key in base.keys.items():
             keys.setdefault(name, key)
     return [config_key_info(k) for k in keys.values()]

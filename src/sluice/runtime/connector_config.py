@@ -20,6 +20,7 @@ from sluice.api import (
     Range,
     Width,
 )
+from sluice.runtime.plugin_versions import PluginVersionError, version_requirement
 
 __all__ = [
     "COMMON_GROUP",
@@ -28,6 +29,7 @@ __all__ = [
     "TOPIC_CREATION_GROUP",
     "TRANSFORMS_GROUP",
     "connector_config_def",
+    "plugin_version_validator",
     "sink_connector_config_def",
     "source_connector_config_def",
     "validate_connector_name",
@@ -50,6 +52,15 @@ def validate_connector_name(key: str, value: Any) -> None:
         raise ConfigError.invalid(key, value, "String may not be empty")
     if _CONTROL_CHARS.search(str(value)):
         raise ConfigError.invalid(key, value, "String may not contain control sequences")
+
+
+def plugin_version_validator(key: str, value: Any) -> None:
+    """Kafka's ``PluginVersionValidator``: a ``*.plugin.version`` must be a Maven version, a
+    version range or ``latest``; the error is Maven's message."""
+    try:
+        version_requirement(None if value is None else str(value))
+    except PluginVersionError as e:
+        raise ConfigError(str(e), key, value) from None
 
 
 def _unique_list(key: str, value: Any) -> None:
@@ -90,6 +101,18 @@ def connector_config_def() -> ConfigDef:
         display_name="Connector class",
     )
     d.define(
+        "connector.plugin.version",
+        ConfigType.STRING,
+        None,
+        plugin_version_validator,
+        Importance.MEDIUM,
+        "Version of the connector.",
+        COMMON_GROUP,
+        next(o),
+        Width.MEDIUM,
+        "Connector version",
+    )
+    d.define(
         "tasks.max",
         ConfigType.INT,
         1,
@@ -127,6 +150,18 @@ def connector_config_def() -> ConfigDef:
         "Key converter class",
     )
     d.define(
+        "key.converter.plugin.version",
+        ConfigType.STRING,
+        None,
+        plugin_version_validator,
+        Importance.LOW,
+        "Version of the key converter.",
+        COMMON_GROUP,
+        next(o),
+        Width.SHORT,
+        "Key converter version",
+    )
+    d.define(
         "value.converter",
         ConfigType.CLASS,
         None,
@@ -138,6 +173,18 @@ def connector_config_def() -> ConfigDef:
         next(o),
         Width.SHORT,
         "Value converter class",
+    )
+    d.define(
+        "value.converter.plugin.version",
+        ConfigType.STRING,
+        None,
+        plugin_version_validator,
+        Importance.LOW,
+        "Version of the value converter.",
+        COMMON_GROUP,
+        next(o),
+        Width.SHORT,
+        "Value converter version",
     )
     d.define(
         "header.converter",
@@ -153,17 +200,16 @@ def connector_config_def() -> ConfigDef:
         "Header converter class",
     )
     d.define(
-        "config.action.reload",
+        "header.converter.plugin.version",
         ConfigType.STRING,
-        "restart",
-        CaseInsensitiveValidString("none", "restart"),
+        None,
+        plugin_version_validator,
         Importance.LOW,
-        "The action Connect should take on the connector when changes in external configuration "
-        "providers result in a change in the connector's configuration properties.",
+        "Version of the header converter.",
         COMMON_GROUP,
         next(o),
-        Width.MEDIUM,
-        "Reload Action",
+        Width.SHORT,
+        "Header converter version",
     )
     d.define(
         "transforms",
@@ -190,6 +236,20 @@ def connector_config_def() -> ConfigDef:
         "Predicates",
     )
     d.define(
+        "config.action.reload",
+        ConfigType.STRING,
+        "restart",
+        CaseInsensitiveValidString("none", "restart"),
+        Importance.LOW,
+        "The action Connect should take on the connector when changes in external configuration "
+        "providers result in a change in the connector's configuration properties.",
+        COMMON_GROUP,
+        next(o),
+        Width.MEDIUM,
+        "Reload Action",
+    )
+    e = iter(range(1, 100))
+    d.define(
         "errors.retry.timeout",
         ConfigType.LONG,
         0,
@@ -198,7 +258,7 @@ def connector_config_def() -> ConfigDef:
         "The maximum duration in milliseconds that a failed operation will be reattempted. "
         "The default is 0, which means no retries will be attempted. Use -1 for infinite retries.",
         ERROR_GROUP,
-        next(o),
+        next(e),
         Width.MEDIUM,
         "Retry Timeout for Errors",
     )
@@ -211,7 +271,7 @@ def connector_config_def() -> ConfigDef:
         "The maximum duration in milliseconds between consecutive retry attempts. Jitter will be "
         "added to the delay once this limit is reached to prevent thundering herd issues.",
         ERROR_GROUP,
-        next(o),
+        next(e),
         Width.MEDIUM,
         "Maximum Delay Between Retries for Errors",
     )
@@ -225,7 +285,7 @@ def connector_config_def() -> ConfigDef:
         "and signals that any error will result in an immediate connector task failure; 'all' "
         "changes the behavior to skip over problematic records.",
         ERROR_GROUP,
-        next(o),
+        next(e),
         Width.SHORT,
         "Error Tolerance",
     )
@@ -238,7 +298,7 @@ def connector_config_def() -> ConfigDef:
         "If true, write each error and the details of the failed operation and problematic "
         "record to the Connect application log.",
         ERROR_GROUP,
-        next(o),
+        next(e),
         Width.SHORT,
         "Log Errors",
     )
@@ -250,7 +310,7 @@ def connector_config_def() -> ConfigDef:
         Importance.MEDIUM,
         "Whether to include in the log the Connect record that resulted in a failure.",
         ERROR_GROUP,
-        next(o),
+        next(e),
         Width.SHORT,
         "Log Error Details",
     )
@@ -361,7 +421,7 @@ def source_connector_config_def() -> ConfigDef:
         "check for the connector to ensure that it can provide exactly-once semantics with the "
         "given configuration.",
         EXACTLY_ONCE_GROUP,
-        1,
+        2,
         Width.SHORT,
         "Exactly once support",
     )
@@ -373,7 +433,7 @@ def source_connector_config_def() -> ConfigDef:
         Importance.MEDIUM,
         "Permitted values are: poll, interval, connector.",
         EXACTLY_ONCE_GROUP,
-        2,
+        3,
         Width.SHORT,
         "Transaction Boundary",
     )
@@ -386,7 +446,7 @@ def source_connector_config_def() -> ConfigDef:
         "If 'transaction.boundary' is set to 'interval', determines the interval for producer "
         "transaction commits by connector tasks.",
         EXACTLY_ONCE_GROUP,
-        3,
+        4,
         Width.SHORT,
         "Transaction boundary interval",
     )

@@ -14,15 +14,15 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import threading
-import traceback
 from typing import Any, Final
 
 import msgspec
-from confluent_kafka import KafkaError, KafkaException, Producer
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.cimpl import NewTopic
 
+from sluice.kafka.client_logs import new_admin, new_producer
 from sluice.runtime.errors import ErrorReporter, ProcessingContext
+from sluice.runtime.java_traces import exception_class_name, format_trace
 
 __all__ = ["ERROR_HEADER_PREFIX", "DeadLetterQueueReporter", "ensure_dlq_topic"]
 
@@ -43,7 +43,7 @@ H_EXC_TRACE: Final = ERROR_HEADER_PREFIX + "exception.stacktrace"
 
 def ensure_dlq_topic(admin_config: dict[str, Any], topic: str, replication_factor: int) -> None:
     """Create the DLQ topic (one partition) unless it exists, as Kafka Connect does."""
-    admin = AdminClient(admin_config)
+    admin = new_admin(admin_config)
     if topic in admin.list_topics(timeout=30).topics:
         return
     futures = admin.create_topics([NewTopic(topic, 1, replication_factor)])
@@ -57,11 +57,6 @@ def ensure_dlq_topic(admin_config: dict[str, Any], topic: str, replication_facto
         ):
             return
         raise
-
-
-def _exception_class(error: BaseException) -> str:
-    cls = type(error)
-    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 class _Fallback(msgspec.Struct):
@@ -84,7 +79,7 @@ class DeadLetterQueueReporter(ErrorReporter):
     ) -> None:
         self.topic = topic
         self.context_headers = context_headers
-        self.producer = Producer(producer_config)
+        self.producer = new_producer(producer_config)
         self.produce_requests = 0
         """Records sent to the topic (``deadletterqueue-produce-requests``)."""
         self.produce_failures = 0
@@ -163,11 +158,11 @@ class DeadLetterQueueReporter(ErrorReporter):
             (H_TASK, str(context.task).encode()),
             (H_STAGE, context.stage.value.encode()),
             (H_CLASS, context.executing_class.encode()),
-            (H_EXC_CLASS, _exception_class(error).encode()),
+            (H_EXC_CLASS, exception_class_name(error).encode()),
         ]
         if str(error):
             out.append((H_EXC_MESSAGE, str(error).encode()))
-        out.append((H_EXC_TRACE, "".join(traceback.format_exception(error)).encode()))
+        out.append((H_EXC_TRACE, format_trace(error).encode()))
         return out
 
     def flush(self, timeout: float | None = None) -> None:

@@ -104,11 +104,19 @@ def install(level: int | str = logging.INFO, log_format: str = "text") -> None:
     ``log_format`` is ``"text"`` (Kafka Connect's layout) or ``"json"`` (one object per line,
     see :class:`sluice.runtime.log_json.JsonFormatter`); the caller picks it from the worker's
     ``log.format`` and ``$SLUICE_LOG_FORMAT``.
+
+    Repeats of a line are held back (:class:`~sluice.runtime.log_rate_limit.RepeatFilter`), and
+    warnings of task threads become their task's current problem
+    (:mod:`sluice.runtime.problem_log`).
     """
     if log_format not in LOG_FORMATS:
         raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}, not {log_format!r}")
+    from sluice.runtime import problem_log
+    from sluice.runtime.log_rate_limit import RepeatFilter
+
     handler = logging.StreamHandler()
     handler.addFilter(ContextFilter())
+    handler.addFilter(RepeatFilter())
     if log_format == "json":
         from sluice.runtime.log_json import JsonFormatter
 
@@ -117,6 +125,7 @@ def install(level: int | str = logging.INFO, log_format: str = "text") -> None:
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
+    problem_log.install()
     root.setLevel(level)
     if root.getEffectiveLevel() >= logging.INFO:
         # kafka-python (worker group membership) narrates every connection and join at INFO and

@@ -17,6 +17,7 @@ from confluent_kafka import TopicPartition as KafkaTopicPartition
 from confluent_kafka.admin import AdminClient
 
 from sluice.api import ConnectError, SinkConnector, SourceConnector, TopicPartition
+from sluice.kafka.client_logs import new_admin
 from sluice.runtime.herder import BadRequestError
 from sluice.runtime.offset_storage import ConnectorOffsets
 from sluice.runtime.worker import Worker
@@ -58,7 +59,7 @@ class ConnectorOffsetsAdmin:
     def _admin(self) -> AdminClient:
         """A new admin client. The caller must hold it until its futures are done: librdkafka
         drops the requests of a client that is destroyed, and their futures never complete."""
-        return AdminClient(self.worker.admin_config())
+        return new_admin(self.worker.admin_config())
 
     def read(self, name: str, config: Mapping[str, str]) -> list[dict[str, Any]]:
         """``[{"partition": {...}, "offset": {...}}]`` in Kafka Connect's source/sink shapes."""

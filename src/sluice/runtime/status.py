@@ -56,12 +56,15 @@ class ConnectorTaskId(NamedTuple):
 
 @dataclass
 class StateInfo:
-    """The state of one connector or task instance: ``trace`` is the full traceback on FAILED."""
+    """The state of one connector or task instance: ``trace`` is the failure trace on FAILED;
+    ``version`` is the version of the connector or task plugin the instance runs (KIP-891),
+    ``None`` when the worker has no instance to ask."""
 
     state: State
     worker_id: str
     trace: str | None = None
     generation: int = 0
+    version: str | None = None
 
 
 @dataclass

@@ -19,6 +19,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from sluice.api import ConfigError
+from sluice.kafka.client_logs import new_admin
 
 __all__ = ["TopicCreation", "TopicCreationGroup"]
 
@@ -132,7 +133,7 @@ class TopicCreation:
         if topic in self._known:
             return
         if self._admin is None:
-            self._admin = AdminClient(self.admin_config)
+            self._admin = new_admin(self.admin_config)
         # Ask for all topics: a metadata request naming the topic would make a broker with
         # auto.create.topics.enable create it with its defaults before we could.
         meta = self._admin.list_topics(timeout=30).topics.get(topic)

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from sluice.plugins.registry import PluginRegistry
+from sluice.runtime import log_context
 from sluice.runtime.herder import BadRequestError
+from sluice.runtime.unknown_configs import connector_unknown_configs, log_unknown_configs
 from sluice.runtime.worker import Worker
 
 __all__ = ["collect_errors", "plugin_config", "validate_or_raise", "validation_result"]
@@ -46,10 +48,18 @@ def collect_errors(result: Mapping[str, Any]) -> list[str]:
 
 
 def validate_or_raise(herder: _HasWorker, config: Mapping[str, str]) -> None:
-    """Raise :class:`BadRequestError` with Kafka Connect's message if ``config`` is invalid."""
+    """Raise :class:`BadRequestError` with Kafka Connect's message if ``config`` is invalid.
+
+    Keys that neither the framework nor the connector knows are logged (a WARN line each, with
+    the nearest known name), whether or not the config is valid.
+    """
     if not config.get("connector.class"):
         raise BadRequestError("Connector config " + _render(config) + " contains no connector type")
     result = herder.validate_connector_config(config)
+    unknown = connector_unknown_configs(herder.worker.registry, config)
+    if unknown:
+        with log_context.connector_context(str(config.get("name") or "?")):
+            log_unknown_configs(unknown)
     errors = collect_errors(result)
     if errors:
         raise BadRequestError(

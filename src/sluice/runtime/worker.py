@@ -255,12 +255,12 @@ class Worker:
                     id, connector_config, task_config, listener, target_state, on_topic
                 )
             except Exception:
-                import traceback
+                from sluice.runtime.java_traces import format_trace
 
                 log.exception("Failed to start task %s", id)
                 self.metrics.task_startups.record(False)
                 self._forget_task_clients(id)
-                listener.on_task_failure(id, traceback.format_exc())
+                listener.on_task_failure(id, format_trace())
                 return False
             self.tasks[id] = task
             task.start_thread()

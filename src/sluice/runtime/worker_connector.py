@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import traceback
 from collections.abc import Callable
 from typing import Protocol
 
 from sluice.api import Connector, OffsetStorageReader, SinkConnector, SourceConnectorContext
 from sluice.runtime import log_context
+from sluice.runtime.java_traces import format_trace
 from sluice.runtime.status import ConnectorType, TargetState
 
 __all__ = ["ConnectorStatusListener", "WorkerConnector"]
@@ -134,7 +134,7 @@ class WorkerConnector:
     def fail(self, error: BaseException) -> None:
         with self._lock:
             self.failed = True
-            trace = "".join(traceback.format_exception(error))
+            trace = format_trace(error)
             log.error("[%s|worker] Connector failed: %s", self.name, error, exc_info=error)
             self.listener.on_connector_failure(self.name, trace)
 

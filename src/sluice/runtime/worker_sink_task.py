@@ -31,6 +31,7 @@ from sluice.api import (
     TopicPartition,
 )
 from sluice.api.records import TIMESTAMP_TYPES_BY_CODE
+from sluice.kafka.client_logs import new_consumer
 from sluice.runtime.errant_record_reporter import WorkerErrantRecordReporter
 from sluice.runtime.errors import ConsumedRecord, Stage
 from sluice.runtime.metrics.task_metrics import SinkTaskMetrics
@@ -127,7 +128,9 @@ class WorkerSinkTask(WorkerTask):
 
     # -- lifecycle ----------------------------------------------------------------------------
     def initialize_and_start(self) -> None:
-        self.consumer = Consumer(self.consumer_config)
+        self.consumer = new_consumer(
+            self.kafka.instrument(self.consumer_config), on_error=self.kafka.on_error
+        )
         self.task.initialize(_Context(self))
         self.task.start(self.task_config)
         self._started_task = True
@@ -179,6 +182,7 @@ class WorkerSinkTask(WorkerTask):
                 self._resume_all()
                 self.listener.on_task_resume(self.id)
             self._maybe_commit()
+            self.problems.tick()
             if self._retry_batch is not None:
                 if self.stopping.wait(self.retry_timeout):
                     break
@@ -189,6 +193,8 @@ class WorkerSinkTask(WorkerTask):
             wait = min(1.0, max(0.0, self._next_commit - time.monotonic()))
             messages = consumer.consume(self.max_poll_records, wait)
             if messages:
+                self.kafka.reachable()
+                self.problems.progress()
                 self.metrics.record_read(len(messages))
                 self._process(messages)
             if time.monotonic() >= self._lag_due:

@@ -28,6 +28,7 @@ from sluice.api import (
     SourceTask,
     SourceTaskContext,
 )
+from sluice.kafka.client_logs import new_producer
 from sluice.runtime.errors import Stage
 from sluice.runtime.metrics.task_metrics import SourceTaskMetrics
 from sluice.runtime.offset_storage import StoreOffsetReader
@@ -123,7 +124,9 @@ class WorkerSourceTask(WorkerTask):
 
     # -- lifecycle ----------------------------------------------------------------------------
     def initialize_and_start(self) -> None:
-        self.producer = Producer(self.producer_config)
+        self.producer = new_producer(
+            self.kafka.instrument(self.producer_config), on_error=self.kafka.on_error
+        )
         reader = StoreOffsetReader(self.id.connector, self.offset_store)
         self.task.initialize(_Context(self.task_config, reader))
         self.task.start(self.task_config)
@@ -177,6 +180,7 @@ class WorkerSourceTask(WorkerTask):
                     continue
                 self._serve_callbacks(0)
                 self._maybe_commit()
+                self.problems.tick()
                 lock.release()
                 polled_at = time.monotonic()
                 try:
@@ -191,6 +195,7 @@ class WorkerSourceTask(WorkerTask):
                 if self.stopping.is_set() and not records:
                     break
                 if records:
+                    self.problems.progress()
                     self.metrics.record_poll(len(records), time.monotonic() - polled_at)
                     self._send(records)
         finally:
@@ -203,6 +208,7 @@ class WorkerSourceTask(WorkerTask):
         whose error handler decides whether they fail the task, and until then keep their
         batch, and everything after it, uncommitted.
         """
+        self.bind_thread()  # lines logged while serving callbacks here belong to the task
         stop = self._committer_stop
         while not stop.wait(max(0.01, self._next_commit - time.monotonic())):
             if not self._lock.acquire(blocking=False):

@@ -3,7 +3,8 @@
 ``WorkerTask`` holds what source and sink tasks share: the thread, the target state (STARTED or
 PAUSED), the stop and cancel flags and status reporting. A task that raises is marked FAILED with
 its traceback and stays down until restarted, as in Kafka Connect; the worker and the other
-tasks carry on.
+tasks carry on. A task that runs but cannot get anywhere (its brokers are out of reach, it keeps
+warning) keeps its state and reports the condition through its :attr:`WorkerTask.problems`.
 """
 
 from __future__ import annotations
@@ -11,16 +12,19 @@ from __future__ import annotations
 import abc
 import logging
 import threading
-import traceback
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from sluice.api import Converter, HeaderConverter
-from sluice.runtime import log_context
+from sluice.runtime import log_context, problem_log, task_problems
 from sluice.runtime.dead_letter_queue import DeadLetterQueueReporter
 from sluice.runtime.errors import ErrorHandler
+from sluice.runtime.java_traces import format_trace
+from sluice.runtime.kafka_reachability import KafkaReachability
 from sluice.runtime.metrics.task_metrics import TaskMetrics
 from sluice.runtime.status import ConnectorTaskId, TargetState
+from sluice.runtime.task_problems import TaskProblems
 from sluice.runtime.transformation_chain import TransformationChain
 
 __all__ = ["RecordPipeline", "TaskStatusListener", "WorkerTask"]
@@ -42,16 +46,30 @@ class TaskStatusListener(Protocol):
     def on_task_shutdown(self, task: ConnectorTaskId) -> None: ...
 
 
-class _RecordingListener:
-    """Passes state changes on to the herder and keeps the task's ``status`` metric in step."""
+class TaskProblemListener(Protocol):
+    """A listener that also publishes a running task's problems (optional: the herders are)."""
 
-    def __init__(self, listener: TaskStatusListener, metrics: TaskMetrics) -> None:
+    def on_task_problem(self, task: ConnectorTaskId, trace: str | None) -> None: ...
+
+
+class _RecordingListener:
+    """Passes state changes on to the herder and keeps the task's ``status`` metric in step.
+
+    A RUNNING state written afresh (start-up, resume) carries no problem, so the task's current
+    problems are published again after it.
+    """
+
+    def __init__(
+        self, listener: TaskStatusListener, metrics: TaskMetrics, problems: TaskProblems
+    ) -> None:
         self.listener = listener
         self.metrics = metrics
+        self.problems = problems
 
     def on_task_startup(self, task: ConnectorTaskId) -> None:
         self.metrics.set_status("running")
         self.listener.on_task_startup(task)
+        self.problems.republish()
 
     def on_task_pause(self, task: ConnectorTaskId) -> None:
         self.metrics.set_status("paused")
@@ -60,6 +78,7 @@ class _RecordingListener:
     def on_task_resume(self, task: ConnectorTaskId) -> None:
         self.metrics.set_status("running")
         self.listener.on_task_resume(task)
+        self.problems.republish()
 
     def on_task_failure(self, task: ConnectorTaskId, trace: str) -> None:
         self.metrics.set_status("failed")
@@ -68,6 +87,12 @@ class _RecordingListener:
     def on_task_shutdown(self, task: ConnectorTaskId) -> None:
         self.metrics.set_status("unassigned")
         self.listener.on_task_shutdown(task)
+
+    def on_task_problem(self, task: ConnectorTaskId, trace: str | None) -> None:
+        """Publish a RUNNING task's problems, if the listener can (test doubles may not)."""
+        if self.metrics.status == "running" and hasattr(self.listener, "on_task_problem"):
+            listener: TaskProblemListener = self.listener  # type: ignore[assignment]
+            listener.on_task_problem(task, trace)
 
 
 @dataclass
@@ -97,7 +122,13 @@ class WorkerTask(abc.ABC):
     ) -> None:
         self.id = id
         self.metrics = metrics
-        self.listener: TaskStatusListener = _RecordingListener(listener, metrics)
+        self.problems = TaskProblems()
+        """What keeps the task from working now (REST ``trace``, metrics, console)."""
+        self.kafka = KafkaReachability(self.problems)
+        """Fed by the task's clients: whether they reach the brokers."""
+        recording = _RecordingListener(listener, metrics, self.problems)
+        self.problems.on_change = partial(recording.on_task_problem, id)
+        self.listener: TaskStatusListener = recording
         self.task_config = task_config
         self.key_converter = pipeline.key_converter
         self.value_converter = pipeline.value_converter
@@ -111,6 +142,7 @@ class WorkerTask(abc.ABC):
         self._state_lock = threading.Condition()
         self.cancelled = False
         self.failed = False
+        problem_log.install()
         self.thread = threading.Thread(target=self.run, name=f"task-thread-{id}", daemon=True)
 
     # -- control, from other threads ----------------------------------------------------------
@@ -156,8 +188,19 @@ class WorkerTask(abc.ABC):
                 self._state_lock.wait()
             return not self.stopping.is_set()
 
-    def run(self) -> None:
+    def bind_thread(self) -> None:
+        """Tag the calling thread's log lines with this task, and its warnings as its problems
+        (the task thread, and any helper thread that works for the task)."""
         log_context.set_context(self.id.connector, self.id.task)
+        task_problems.bind(self.problems)
+
+    @staticmethod
+    def unbind_thread() -> None:
+        log_context.set_context(None)
+        task_problems.bind(None)
+
+    def run(self) -> None:
+        self.bind_thread()
         try:
             if self.paused:
                 self.listener.on_task_pause(self.id)
@@ -180,7 +223,7 @@ class WorkerTask(abc.ABC):
                     self,
                     exc_info=e,
                 )
-                self.listener.on_task_failure(self.id, traceback.format_exc())
+                self.listener.on_task_failure(self.id, format_trace(e))
         finally:
             try:
                 self.close()
@@ -188,7 +231,7 @@ class WorkerTask(abc.ABC):
                 log.exception("%s failed to close cleanly", self)
             if not self.failed and not self.cancelled:
                 self.listener.on_task_shutdown(self.id)
-            log_context.set_context(None)
+            self.unbind_thread()
 
     def dead_letter_counts(self) -> tuple[int, int]:
         """Records sent to the dead letter queue, and how many of them Kafka refused."""

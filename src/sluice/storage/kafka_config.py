@@ -30,6 +30,7 @@ from typing import Final
 from confluent_kafka.admin import AdminClient
 
 from sluice.api import ConfigError, ConnectError
+from sluice.kafka.client_logs import new_admin
 from sluice.runtime.herder import RestartRequest
 from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.storage import config_records as records
@@ -219,7 +220,7 @@ class KafkaConfigBackingStore(ConfigBackingStore):
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
         log.info("Starting KafkaConfigBackingStore on topic %s", self.topic.name)
-        admin = self._admin or AdminClient(self._clients.admin_config(self._client_id))
+        admin = self._admin or new_admin(self._clients.admin_config(self._client_id))
         ensure_topic(admin, self.topic, self._start_timeout)
         self._log.start(admin, self._start_timeout, on_caught_up=self._caught_up)
         if self._log.partition_count > 1:

@@ -22,6 +22,11 @@ Java leader writes the config topic transactionally when exactly-once source sup
 never applied, while the end offsets include open transactions: as in Kafka Connect, a read to
 the end waits for a transaction in progress to finish.
 
+Log lines. The clients' lines come out of their own calls (:mod:`sluice.kafka.client_logs`): the
+consumer's out of the reader's polls, the producer's out of the delivery thread's while sends are
+outstanding and otherwise out of a ``poll(0)`` of the reader's, so that a producer that has
+nothing to send still says, when it says it, that it lost its broker.
+
 Writing. The producer waits for all in-sync replicas (``acks=all``), is idempotent (retries cannot
 reorder or duplicate records), and partitions keys with ``murmur2_random``, the hash Java's default
 partitioner uses, so a key lands on the partition a Java worker picks: a compacted topic keeps only
@@ -52,6 +57,7 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
 
 from sluice.api import ConnectError
+from sluice.kafka.client_logs import new_consumer, new_producer
 
 __all__ = ["KafkaBasedLog", "LogClients", "LogRecord", "LogSendError"]
 
@@ -206,9 +212,9 @@ class KafkaBasedLog:
         """
         deadline = time.monotonic() + timeout
         self._admin = admin
-        self._consumer = consumer = Consumer(self._consumer_config)
+        self._consumer = consumer = new_consumer(self._consumer_config)
         if self._producer_config is not None:
-            self._producer = Producer(self._producer_config)
+            self._producer = new_producer(self._producer_config)
         try:
             partitions = self._wait_for_partitions(consumer, deadline)
             self._partitions = [TopicPartition(self.topic, p) for p in partitions]
@@ -376,6 +382,9 @@ class KafkaBasedLog:
                     self._handle(message)
                 if batch or self._requests:
                     self._advance(consumer)
+                producer = self._producer
+                if producer is not None and self._poller is None:
+                    producer.poll(0)  # an idle producer's log lines (see below)
                 backoff = 0.1
             except Exception:
                 log.exception("Error reading topic %s; retrying in %.1fs", self.topic, backoff)

@@ -24,6 +24,7 @@ import msgspec
 from confluent_kafka.admin import AdminClient
 
 from sluice.api import ConnectError
+from sluice.kafka.client_logs import new_admin
 from sluice.storage.internal_topics import InternalTopic, ensure_topic
 from sluice.storage.kafka_log import KafkaBasedLog, LogClients, LogRecord
 from sluice.storage.offset_codec import decode_key
@@ -76,7 +77,7 @@ class KafkaOffsetBackingStore(OffsetBackingStore):
 
     def start(self) -> None:
         log.info("Starting KafkaOffsetBackingStore on topic %s", self.topic.name)
-        admin = self._admin or AdminClient(self._clients.admin_config(self._client_id))
+        admin = self._admin or new_admin(self._clients.admin_config(self._client_id))
         ensure_topic(admin, self.topic, self._start_timeout)
         self._log.start(admin, self._start_timeout)
         log.info("Finished reading offsets topic and starting KafkaOffsetBackingStore")

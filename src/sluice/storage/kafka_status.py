@@ -32,6 +32,7 @@ from typing import Generic, TypeVar
 from confluent_kafka.admin import AdminClient
 
 from sluice.api import ConnectError
+from sluice.kafka.client_logs import new_admin
 from sluice.runtime.status import ConnectorTaskId, State, StateInfo
 from sluice.storage import status_records as records
 from sluice.storage.internal_topics import InternalTopic, ensure_topic
@@ -118,7 +119,7 @@ class KafkaStatusBackingStore(StatusBackingStore):
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
-        admin = self._admin or AdminClient(self._clients.admin_config(self._client_id))
+        admin = self._admin or new_admin(self._clients.admin_config(self._client_id))
         ensure_topic(admin, self.topic, self._start_timeout)
         self._log.start(admin, self._start_timeout)
 

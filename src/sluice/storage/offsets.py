@@ -124,11 +124,19 @@ class FileOffsetBackingStore(MemoryOffsetBackingStore):
     def __init__(self, path: str | Path) -> None:
         super().__init__()
         self.path = Path(path)
+        self._loaded = False
 
     def start(self) -> None:
+        """Read the file, once: ``sluice standalone`` starts the store itself, to report a bad
+        file as a start-up error before anything else starts, and the worker starts it again
+        as it starts every store; reading twice would only say "Loaded ..." twice (the memory
+        already holds every offset written since, as each ``set`` writes through)."""
         with self._lock:
+            if self._loaded:
+                return
             if not self.path.exists():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._loaded = True
                 return
             try:
                 doc = msgspec.json.decode(self.path.read_bytes(), type=_FileFormat)
@@ -141,6 +149,7 @@ class FileOffsetBackingStore(MemoryOffsetBackingStore):
                     f"offset.storage.file.filename {self.path}: unknown format {doc.format!r}"
                 )
             self._data = {base64.b64decode(k): base64.b64decode(v) for k, v in doc.offsets}
+            self._loaded = True
         log.info("Loaded %d source offsets from %s", len(self._data), self.path)
 
     def _persist(self) -> None:

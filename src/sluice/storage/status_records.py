@@ -13,10 +13,9 @@ key                                     value
 A DESTROYED state and a forgotten topic are written as tombstones. The decoders return ``None``
 (after logging why) for malformed records, which Kafka Connect skips.
 
-``version`` is the connector plugin's version, which Kafka Connect writes since 4.1 (KIP-891) and
-shows in its REST status. sluice's :class:`~sluice.runtime.status.StateInfo` has no version yet,
-so sluice writes ``null`` there (as Kafka does for a plugin without one) and ignores it on reading;
-workers older than 4.1 ignore the field.
+``version`` is the version of the connector or task plugin, which Kafka Connect writes since 4.1
+(KIP-891) and shows in its REST status; ``null`` when the worker had no instance to ask. Workers
+older than 4.1 ignore the field, and their records read back without a version.
 """
 
 from __future__ import annotations
@@ -122,7 +121,7 @@ def encode_status(status: StateInfo) -> bytes:
             "trace": status.trace,
             "worker_id": status.worker_id,
             "generation": status.generation,
-            "version": None,
+            "version": status.version,
         }
     )
 
@@ -174,7 +173,7 @@ def decode_status(value: bytes) -> StateInfo | None:
     except ValueError:
         log.error("Failed to deserialize status: unknown state %r", state)
         return None
-    return StateInfo(parsed_state, worker, trace, wrap_int32(generation))
+    return StateInfo(parsed_state, worker, trace, wrap_int32(generation), version)
 
 
 def decode_topic_status(value: bytes) -> TopicStatus | None:

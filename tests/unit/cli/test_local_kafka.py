@@ -184,11 +184,34 @@ def test_libs_default_to_the_cache_beside_the_pom(monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.mark.usefixtures("no_env")
-def test_data_dir_defaults_per_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_data_dir_defaults_per_checkout_and_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert default_data_dir(9092) == REPO / ".cache/kafka/data-9092"
+    assert LocalKafka(port=9100).data_dir == REPO / ".cache/kafka/data-9100"
+
+
+@pytest.mark.usefixtures("no_env")
+def test_another_checkout_gets_its_own_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "other-checkout"
+    other.mkdir()
+    (other / "pom.xml").write_text(KAFKA_POM)
+    monkeypatch.setenv("SLUICE_POM", str(other / "pom.xml"))
+
+    assert default_data_dir(9092) == other / ".cache/kafka/data-9092"
+
+
+@pytest.mark.usefixtures("no_env")
+def test_data_dir_without_a_checkout_is_under_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_pom() -> Path:
+        raise JarsNotFoundError("no pom")
+
+    monkeypatch.setattr(local_kafka, "find_pom", no_pom)
     monkeypatch.setenv("HOME", str(tmp_path))
 
     assert default_data_dir(9092) == tmp_path / ".local/share/sluice/kafka-9092"
-    assert LocalKafka(port=9100).data_dir == tmp_path / ".local/share/sluice/kafka-9100"
     monkeypatch.setenv("SLUICE_KAFKA_DATA", str(tmp_path / "mine"))
     assert default_data_dir(9092) == tmp_path / "mine"
 
@@ -284,8 +307,46 @@ def test_port_taken_by_another_process_is_a_clear_error(
     with pytest.raises(PortInUseError, match=f"port {port} .* already in use") as caught:
         broker.start(timeout=5)
     assert caught.value.port == port
-    assert f"pid {os.getpid()}" in str(caught.value)
+    message = str(caught.value)
+    assert f"pid {os.getpid()}" in message
+    assert "stop that process" in message
+    free = int(message.split("sluice kafka start --port ")[1].split()[0])
+    assert free > port and local_kafka._port_free(free) and local_kafka._port_free(free + 1)
+    assert message.endswith(f"(make quickstart KAFKA_PORT={free})")
     assert not broker.pid_file.exists()
+
+
+def test_port_held_by_another_sluice_broker_names_its_data_dir(
+    tmp_path: Path, listening_socket: socket.socket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = listening_socket.getsockname()[1]
+    other = tmp_path / "other-checkout" / ".cache" / "kafka" / f"data-{port}"
+    owner = local_kafka.PortOwner(4242, "java", other)
+    monkeypatch.setattr(local_kafka, "port_owner", lambda _port: owner)
+
+    with pytest.raises(PortInUseError) as caught:
+        LocalKafka(port=port, data_dir=tmp_path / "mine").start(timeout=5)
+
+    message = str(caught.value)
+    assert f"pid 4242, a sluice Kafka broker with data in {other}" in message
+    assert f"sluice kafka stop --port {port} --data-dir {other}" in message
+
+
+def test_port_owner_recognises_a_sluice_broker_by_its_command_line(tmp_path: Path) -> None:
+    properties = tmp_path / "data" / "server.properties"
+    script = "import socket,sys,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); "
+    script += "print(s.getsockname()[1], flush=True); time.sleep(60)"
+    # A stand-in with the broker's command line: ... kafka.Kafka <data>/server.properties
+    command = [sys.executable, "-c", script, "kafka.Kafka", str(properties)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
+        try:
+            assert child.stdout is not None
+            owner = local_kafka.port_owner(int(child.stdout.readline()))
+        finally:
+            child.kill()
+
+    assert owner is not None and owner.pid == child.pid
+    assert owner.data_dir == tmp_path / "data"
 
 
 def test_busy_controller_port_is_replaced_by_a_free_one(
@@ -367,7 +428,28 @@ def test_register_adds_kafka_commands_with_options(tmp_path: Path) -> None:
     assert (args.port, args.data_dir, args.heap, args.timeout) == (39500, tmp_path, "1g", 60.0)
     assert callable(args.func)
     defaults = parser.parse_args(["kafka", "status"])
-    assert (defaults.port, defaults.data_dir, defaults.heap) == (9092, None, "512m")
+    assert (defaults.port, defaults.data_dir) == (9092, None)
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        ("stop", "--heap"),
+        ("status", "--heap"),
+        ("status", "--timeout"),
+        ("fetch", "--port"),
+        ("fetch", "--data-dir"),
+        ("fetch", "--heap"),
+    ],
+)
+def test_commands_offer_only_the_options_they_use(
+    command: str, option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main([command, option, "1"])
+
+    assert caught.value.code == 2
+    assert f"unrecognized arguments: {option}" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("port", ["0", "65535", "ninety"])
@@ -384,7 +466,7 @@ def test_cli_status_and_stop_when_not_running(
 ) -> None:
     port = str(free_port())
 
-    assert main(["status", "--port", port, "--data-dir", str(tmp_path)]) == 0
+    assert main(["status", "--port", port, "--data-dir", str(tmp_path)]) == 1
     assert capsys.readouterr().out == f"Kafka is not running (port {port}, data {tmp_path})\n"
     assert main(["stop", "--port", port, "--data-dir", str(tmp_path)]) == 0
     assert "nothing to stop" in capsys.readouterr().out

@@ -151,3 +151,30 @@ def test_describe_shows_tasks_config_and_failures() -> None:
     assert "  0     RUNNING  w1:8083  12.5   10.0    -" in text
     assert "  connector.class  FileStreamSource" in text
     assert text.endswith("Task 1 failure: E: boom\n  Traceback\n    x\n  E: boom")
+
+
+def test_status_table_lists_running_tasks_that_report_a_problem() -> None:
+    warned = {
+        "src": {
+            "status": {
+                "name": "src",
+                "connector": {"state": "RUNNING", "worker_id": "w1:8083"},
+                "tasks": [
+                    {
+                        "id": 0,
+                        "state": "RUNNING",
+                        "worker_id": "w1:8083",
+                        "trace": "WARNING: cannot reach the Kafka brokers since 12:03:05",
+                    }
+                ],
+                "type": "source",
+            },
+            "info": {"name": "src", "config": {}, "type": "source"},
+        }
+    }
+    lines = status_table(warned, None).splitlines()
+    assert lines[-2:] == [
+        "Warnings:",
+        "  src task 0: WARNING: cannot reach the Kafka brokers since 12:03:05",
+    ]
+    assert "Failed:" not in lines

@@ -48,6 +48,33 @@ def test_unknown_and_wrong_kind_are_clear_errors() -> None:
         r.load("FileStreamSource", "converter")
 
 
+@pytest.mark.parametrize(
+    ("name", "kind", "expected"),
+    [
+        ("FileStreamSorce", "connector", "FileStreamSource"),
+        ("filestreamsink", "connector", "FileStreamSink"),
+        (
+            "org.apache.kafka.connect.file.FileStreamSourceConector",
+            "connector",
+            "org.apache.kafka.connect.file.FileStreamSourceConnector",
+        ),
+        ("StringConvertor", "converter", "StringConverter"),
+        ("StringConvertor", "connector", None),  # not a connector: no connector is near
+        ("Nope", "connector", None),
+    ],
+)
+def test_misspelt_names_get_the_nearest_installed_one(
+    name: str, kind: str, expected: str | None
+) -> None:
+    r = PluginRegistry(entry_points=False)
+
+    assert r.suggest(name, kind) == expected
+    with pytest.raises(PluginError) as caught:
+        r.load(name, kind)
+    hint = f". Did you mean '{expected}'?"
+    assert str(caught.value).endswith(hint) if expected else "Did you mean" not in str(caught.value)
+
+
 def test_plugin_path_folders_are_scanned(tmp_path: Path) -> None:
     folder = tmp_path / "plugins" / "echo"
     folder.mkdir(parents=True)

@@ -117,9 +117,9 @@ def test_body_declared_as_other_media_type_is_415(client: TestClient) -> None:
     assert r.json() == {"error_code": 415, "message": "HTTP 415 Unsupported Media Type"}
 
 
-def test_body_without_content_type_is_accepted(client: TestClient) -> None:
+def test_body_without_content_type_is_415(client: TestClient) -> None:
     r = client.put("/connectors/x/config", content=b'{"connector.class": "FileStreamSource"}')
-    assert r.status_code == 201
+    assert r.status_code == 415
 
 
 def test_null_config_value_reaches_validation_as_400(client: TestClient) -> None:
@@ -138,8 +138,8 @@ def test_list_and_expand(client: TestClient, herder: FakeHerder) -> None:
     assert set(expanded) == {"a", "b"}
     assert expanded["a"]["status"] == {
         "name": "a",
-        "connector": {"state": "RUNNING", "worker_id": WORKER},
-        "tasks": [{"id": 0, "state": "RUNNING", "worker_id": WORKER}],
+        "connector": {"state": "RUNNING", "worker_id": WORKER, "version": None},
+        "tasks": [{"id": 0, "state": "RUNNING", "worker_id": WORKER, "version": None}],
         "type": "source",
     }
     assert expanded["a"]["info"]["name"] == "a"
@@ -205,17 +205,22 @@ def test_patch_config_merges_and_removes_null_keys(client: TestClient) -> None:
 
 def test_status_task_status_and_trace(client: TestClient, herder: FakeHerder) -> None:
     create(client)
-    herder.task_states["fs"][0] = StateInfo(State.FAILED, WORKER, "Traceback: boom")
+    herder.task_states["fs"][0] = StateInfo(State.FAILED, WORKER, "boom\n\tat x", 0, "3.2.1")
     status = client.get("/connectors/fs/status").json()
-    assert status["tasks"] == [
-        {"id": 0, "state": "FAILED", "worker_id": WORKER, "trace": "Traceback: boom"}
-    ]
-    assert client.get("/connectors/fs/tasks/0/status").json() == {
+    expected = {
         "id": 0,
         "state": "FAILED",
         "worker_id": WORKER,
-        "trace": "Traceback: boom",
+        "version": "3.2.1",
+        "trace": "boom\n\tat x",
     }
+    assert status["tasks"] == [expected]
+    r = client.get("/connectors/fs/tasks/0/status")
+    assert r.json() == expected
+    assert list(r.json()) == list(expected)  # Kafka's key order
+    # Kafka leaves out the version of a plugin that has none ("undefined")
+    herder.task_states["fs"][0] = StateInfo(State.RUNNING, WORKER, None, 0, "undefined")
+    assert "version" not in client.get("/connectors/fs/tasks/0/status").json()
     r = client.get("/connectors/fs/tasks/9/status")
     assert r.json() == {"error_code": 404, "message": "No status found for task fs-9"}
 

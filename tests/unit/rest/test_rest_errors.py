@@ -23,8 +23,10 @@ def test_wrong_method_is_405_with_allow(client: TestClient) -> None:
         r = client.request(method, path)
         assert r.status_code == 405
         assert r.json() == {"error_code": 405, "message": "HTTP 405 Method Not Allowed"}
-    assert client.post("/connectors/x/config").headers["allow"] == "GET, PATCH, PUT"
-    assert client.put("/connectors").headers["allow"] == "GET, POST"
+    allow = client.post("/connectors/x/config").headers["allow"]
+    assert allow == "GET, HEAD, OPTIONS, PATCH, PUT"
+    assert client.put("/connectors").headers["allow"] == "GET, HEAD, OPTIONS, POST"
+    assert client.request("HEAD", "/connectors/x/stop").headers["allow"] == "OPTIONS, PUT"
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,9 @@ def test_bodies_and_params_are_declared(client: TestClient) -> None:
     assert post["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/CreateConnectorRequest"
     }
-    assert set(post["responses"]) == {"201", "400", "409", "415"}
+    assert set(post["responses"]) == {"201", "400", "406", "409", "415"}
+    assert set(doc["paths"]["/"]["get"]["responses"]) == {"200", "406"}
+    assert set(doc["paths"]["/metrics"]["get"]["responses"]) == {"200"}
     restart = doc["paths"]["/connectors/{connector}/restart"]["post"]
     assert {p["name"] for p in restart["parameters"]} == {"connector", "includeTasks", "onlyFailed"}
     assert "requestBody" not in doc["paths"]["/connectors/{connector}"]["get"]

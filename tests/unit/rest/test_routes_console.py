@@ -63,7 +63,7 @@ def test_unknown_assets_are_404_errors(client: TestClient, path: str) -> None:
 def test_wrong_method(client: TestClient) -> None:
     r = client.post("/ui")
     assert r.status_code == 405
-    assert r.headers["allow"] == "GET"
+    assert r.headers["allow"] == "GET, HEAD, OPTIONS"
 
 
 def test_not_in_the_openapi_document(client: TestClient) -> None:

@@ -149,6 +149,18 @@ def test_unknown_connector_class_lists_the_installed_ones(registry: PluginRegist
         assert "org.apache.kafka.connect.file.FileStreamSinkConnector" in message
 
 
+def test_misspelt_connector_class_gets_a_hint(registry: PluginRegistry) -> None:
+    with pytest.raises(BadRequestError) as e:
+        validate(registry, config={"connector.class": "FileStreamSorce"})
+
+    message = str(e.value)
+    assert message.startswith(
+        "Failed to find any class that implements Connector and which name matches "
+        "FileStreamSorce, available connectors are: "
+    )
+    assert message.endswith(".FileStreamSourceConnector. Did you mean 'FileStreamSource'?")
+
+
 def test_parse_and_validator_errors_as_kafka(registry: PluginRegistry) -> None:
     report = validate(
         registry, config={"connector.class": SRC, "name": "x", "topic": "t", "tasks.max": "abc"}
@@ -239,10 +251,11 @@ def test_transforms_are_enriched_per_alias(registry: PluginRegistry) -> None:
     u = [c for c in report["configs"] if c["definition"]["name"].startswith("transforms.u.")]
     assert [(c["definition"]["name"], c["definition"]["order"]) for c in u] == [
         ("transforms.u.type", 0),
-        ("transforms.u.field", 1),  # required first
-        ("transforms.u.mode", 2),  # then by importance and name
-        ("transforms.u.negate", 3),
-        ("transforms.u.predicate", 4),  # the implicit key masks the transform's own
+        ("transforms.u.plugin.version", 1),  # Kafka 4.1 (KIP-891)
+        ("transforms.u.field", 2),  # required first
+        ("transforms.u.mode", 3),  # then by importance and name
+        ("transforms.u.negate", 4),
+        ("transforms.u.predicate", 5),  # the implicit key masks the transform's own
     ]
     type_entry = u[0]
     assert type_entry["definition"]["type"] == "CLASS"
@@ -360,9 +373,95 @@ def test_converters_from_worker_and_connector(registry: PluginRegistry) -> None:
     assert schemas["definition"]["group"] == "Schemas"
     assert report["groups"][-1] == "Schemas"
     assert report["error_count"] == 2
-    assert not any(
-        c["value"] and c["value"]["name"].startswith("key.converter.") for c in report["configs"]
+    assert [
+        c["value"]["name"]
+        for c in report["configs"]
+        if c["value"] and c["value"]["name"].startswith("key.converter.")
+    ] == ["key.converter.plugin.version"]
+
+
+def test_plugin_versions(registry: PluginRegistry) -> None:
+    """KIP-891's keys, as Kafka Connect 4.1.1 answers: the installed version as default, value
+    and only recommendation; a version that is not the installed one is an error on the class
+    key and the version key; a malformed range is Maven's message."""
+    worker = {"key.converter": "cip_plugins.JConverter", "value.converter": "Nope"}
+    config = {
+        "connector.class": SNK,
+        "name": "x",
+        "topics": "a",
+        "transforms": "u,bad",
+        "transforms.u.type": "cip_plugins.Upper",
+        "transforms.u.field": "f",
+        "transforms.bad.type": "Nope",
+    }
+    report = validate(registry, config=config, worker_config=worker)
+    assert set(errors(report)) == {"transforms.bad.type"}
+    version = entry(report, "connector.plugin.version")
+    assert {k: version["definition"][k] for k in ("type", "default_value", "group", "order")} == {
+        "type": "STRING",
+        "default_value": "unknown",  # what cip_plugins' version() says
+        "group": "Common",
+        "order": 3,
+    }
+    assert version["value"] == {
+        "name": "connector.plugin.version",
+        "value": "unknown",
+        "recommended_values": ["unknown"],
+        "errors": [],
+        "visible": True,
+    }
+    key = entry(report, "key.converter.plugin.version")
+    assert (key["definition"]["default_value"], key["definition"]["order"]) == ("unknown", 7)
+    # the worker's value converter cannot be loaded: no version, hidden
+    value = entry(report, "value.converter.plugin.version")["value"]
+    assert (value["value"], value["recommended_values"], value["visible"]) == (None, [], False)
+    assert entry(report, "header.converter.plugin.version")["definition"]["order"] == 11
+    transform = entry(report, "transforms.u.plugin.version")
+    assert transform["definition"]["display_name"] == "Transformation version for u"
+    assert transform["value"]["recommended_values"] == ["unknown"]
+    assert entry(report, "transforms.bad.plugin.version")["value"]["value"] is None
+    assert [
+        (c["definition"]["name"], c["definition"]["order"])
+        for c in report["configs"]
+        if c["definition"] and c["definition"]["group"] == "Error Handling"
+    ][:5] == [
+        ("errors.retry.timeout", 1),
+        ("errors.retry.delay.max.ms", 2),
+        ("errors.tolerance", 3),
+        ("errors.log.enable", 4),
+        ("errors.log.include.messages", 5),
+    ]
+
+    wanted = {
+        **config,
+        "transforms": "u",
+        "connector.plugin.version": "[1.0,2.0)",
+        "key.converter": "cip_plugins.JConverter",
+        "key.converter.plugin.version": "(1.0)",
+        "transforms.u.plugin.version": "2.0",
+        "value.converter.plugin.version": "latest",
+    }
+    del wanted["transforms.bad.type"]
+    missing = (
+        f"Plugin {SNK} not found that matches the version range [1.0,2.0), "
+        "available versions: [unknown]"
     )
+    exact = (
+        "Plugin cip_plugins.Upper not found that matches the version range [2.0,2.0], "
+        "available versions: [unknown]"
+    )
+    assert errors(validate(registry, config=wanted)) == {
+        "connector.class": [missing],
+        "connector.plugin.version": [missing],
+        "key.converter.plugin.version": ["Single version must be surrounded by []: (1.0)"],
+        "transforms.u.type": [exact],
+        "transforms.u.plugin.version": [exact],
+    }
+    with pytest.raises(BadRequestError, match="Unbounded range: \\[1.0"):
+        validate(registry, config={**wanted, "connector.plugin.version": "[1.0"})
+    keys = {k["name"]: k for k in plugin_config(registry, SNK)}
+    assert keys["connector.plugin.version"]["default_value"] == "unknown"
+    assert keys["key.converter.plugin.version"]["default_value"] is None
 
 
 def test_client_overrides(registry: PluginRegistry) -> None:

@@ -89,7 +89,7 @@ class _DyingAdmin:
 
 @pytest.fixture
 def admin(monkeypatch: pytest.MonkeyPatch) -> ConnectorOffsetsAdmin:
-    monkeypatch.setattr(offsets_admin, "AdminClient", _DyingAdmin)
+    monkeypatch.setattr(offsets_admin, "new_admin", _DyingAdmin)
     monkeypatch.setattr(offsets_admin, "_ADMIN_TIMEOUT", 5.0)
     _DyingAdmin.calls = []
     gc.collect()

@@ -89,7 +89,8 @@ def test_status_without_trace_or_version_reads_as_none() -> None:
     with_version = (
         b'{"state":"RUNNING","trace":null,"worker_id":"w","generation":1,"version":"4.1.1"}'
     )
-    assert r.decode_status(with_version) == StateInfo(State.RUNNING, "w", None, 1)
+    assert r.decode_status(with_version) == StateInfo(State.RUNNING, "w", None, 1, "4.1.1")
+    assert r.encode_status(StateInfo(State.RUNNING, "w", None, 1, "4.1.1")) == with_version
 
 
 @pytest.mark.parametrize(

@@ -165,10 +165,12 @@
     });
   }
 
-  /** The last non-blank line of a trace: the exception and its message. */
+  /** The line of a trace that names the error: the first (Java's layout, which sluice's traces
+   * follow), or the last of a Python traceback. */
   function traceHeadline(trace) {
     const lines = String(trace).split("\n").map((l) => l.trim()).filter(Boolean);
-    return lines.length ? lines[lines.length - 1] : "";
+    if (!lines.length) return "";
+    return lines[0].startsWith("Traceback") ? lines[lines.length - 1] : lines[0];
   }
 
   function simpleClass(name) {
@@ -469,6 +471,20 @@
     return [lag, errors, dlq];
   }
 
+  /**
+   * What keeps a running task from working (brokers out of reach, warnings it keeps logging):
+   * the summary's `problem`, else the trace a RUNNING status carries for it. Kafka keeps such a
+   * task RUNNING, so this is shown beside the state, never as a failure.
+   */
+  function taskProblem(t, m) {
+    if (m && m.problem) return m.problem;
+    return t.state === "RUNNING" && t.trace ? t.trace : null;
+  }
+
+  function problemMark(problem) {
+    return problem ? h("span", { class: "problem-mark", title: problem, text: "⚠" }) : null;
+  }
+
   /** "2 failed" next to a connector whose tasks failed (its own state may still be RUNNING). */
   function failedTasks(tasks) {
     const n = tasks.filter((t) => t.state === "FAILED").length;
@@ -540,7 +556,7 @@
             "tr",
             { class: `task-row${selected ? " selected" : ""}`, dataset: { task: `${c.name}/${t.id}` }, onclick: select },
             h("td", { class: "col-name task-name", text: `task ${t.id}` }),
-            h("td", { class: "col-state" }, badge(t.state, t.trace ? traceHeadline(t.trace) : null)),
+            h("td", { class: "col-state" }, badge(t.state, t.trace ? traceHeadline(t.trace) : null), problemMark(taskProblem(t, m))),
             h("td", { class: "col-worker", text: t.worker_id || "—" }),
             rateCell(tn, 1),
             rateCell(tn, 2),
@@ -718,7 +734,7 @@
       },
       {
         key: "tasks",
-        sig: JSON.stringify(["tasks", c.name, c.tasks, taskMetrics.map((m) => [m.task, m.records_in_rate, m.records_out_rate, m.lag, m.errors_total]), busy]),
+        sig: JSON.stringify(["tasks", c.name, c.tasks, taskMetrics.map((m) => [m.task, m.records_in_rate, m.records_out_rate, m.lag, m.errors_total, m.problem]), busy]),
         build: () => tasksSection(c, byTask),
       },
       {
@@ -791,6 +807,7 @@
       c.tasks.length === 0 ? h("p", { class: "muted", text: "No tasks (stopped, paused before start, or not assigned yet)." }) : null,
       c.tasks.map((t) => {
         const m = byTask.get(`${c.name}\u0000${t.id}`);
+        const problem = taskProblem(t, m);
         return h(
           "div",
           { class: "task", dataset: { task: `${c.name}/${t.id}` } },
@@ -804,7 +821,8 @@
             h("span", { class: "spacer" }),
             actionButton("Restart task", "restart-task", "POST /connectors/{name}/tasks/{id}/restart", () => act(`Restart ${c.name} task ${t.id}`, "POST", `${base}/tasks/${t.id}/restart`)),
           ),
-          t.trace ? traceBlock(`trace:${c.name}:${t.id}`, t.trace) : null,
+          problem ? h("div", { class: "problem-line", text: problem }) : null,
+          t.trace && t.state !== "RUNNING" ? traceBlock(`trace:${c.name}:${t.id}`, t.trace) : null,
         );
       }),
     );

@@ -161,6 +161,7 @@ class ConnectCollector(Collector):
             elif isinstance(m, SinkTaskMetrics):
                 self._sink(out, labels, m)
             self._errors(out, labels, task)
+            self._problems(out, labels, task)
 
     @staticmethod
     def _source(out: _Families, labels: dict[str, str], m: SourceTaskMetrics) -> None:
@@ -218,6 +219,17 @@ class ConnectCollector(Collector):
         out.add(g + "deadletterqueue_produce_requests", labels, requests)
         out.add(g + "deadletterqueue_produce_failures", labels, failures)
         out.add(g + "last_error_timestamp", labels, e.last_error_ms)
+
+    @staticmethod
+    def _problems(out: _Families, labels: dict[str, str], task: WorkerTask) -> None:
+        for problem in task.problems.current():
+            out.add(
+                "sluice_task_problem",
+                {**labels, "kind": problem.kind},
+                1,
+                "1 while the task has a current problem of this kind (kafka: its clients cannot "
+                "reach the brokers; log: it keeps logging warnings); absent otherwise",
+            )
 
     # -- connect-worker-rebalance-metrics and connect-coordinator-metrics ---------------------
     def _rebalance(self, out: _Families) -> None:

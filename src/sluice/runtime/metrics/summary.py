@@ -108,6 +108,7 @@ def local_summary(worker: Worker, history: ThroughputHistory | None) -> dict[str
                 "dlq_produce_requests": requests,
                 "dlq_produce_failures": failures,
                 "last_error_timestamp": e.last_error_ms,
+                "problem": t.problems.trace(),
                 "history": [
                     [ts, _rounded(a), _rounded(b)]
                     for ts, a, b in (history.points(t.id) if history else [])

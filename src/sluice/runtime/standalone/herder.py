@@ -230,7 +230,8 @@ class StandaloneHerder(AbstractHerder):
                 self.configs.put_task_configs(name, [])
                 for i in self.status.tasks(name):
                     self.status.remove_task(ConnectorTaskId(name, i))
-                self.status.put_connector(name, self._state(State.STOPPED))
+                stopped = self._state(State.STOPPED, version=self.connector_version(name))
+                self.status.put_connector(name, stopped)
                 return
             if previous is TargetState.STOPPED or name not in self.worker.connectors:
                 # Leaving STOPPED rebuilds the connector (it may have been restarted while

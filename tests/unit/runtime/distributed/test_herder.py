@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import sluice
 from sluice.api import AlreadyExistsError, NotFoundError
 from sluice.plugins.registry import PluginRegistry
 from sluice.runtime.distributed.config import DistributedConfig
@@ -196,7 +197,8 @@ def test_a_new_connector_starts_then_its_tasks_after_the_task_rebalance(
     assert group.rejoin_reasons.count("connectors or tasks were reconfigured") == 2
     status = herder.connector_status("src")
     # Started in the generation that assigned it; the task rebalance after it leaves it running.
-    assert status.connector == StateInfo(State.RUNNING, "127.0.0.1:8083", None, 2)
+    version = sluice.__version__  # the FileStreamSource plugin's version (KIP-891)
+    assert status.connector == StateInfo(State.RUNNING, "127.0.0.1:8083", None, 2, version)
     assert status.tasks[0].generation == group.generation == 3
     with pytest.raises(AlreadyExistsError):
         herder.put_connector_config("src", _source(), allow_replace=False)

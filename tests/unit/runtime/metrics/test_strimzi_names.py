@@ -22,6 +22,7 @@ from sluice.runtime.metrics.exposition import new_registry
 from sluice.runtime.metrics.task_metrics import SinkTaskMetrics, SourceTaskMetrics, TaskMetrics
 from sluice.runtime.metrics.worker_metrics import RebalanceMetrics, WorkerMetrics
 from sluice.runtime.status import ConnectorTaskId, ConnectorType
+from sluice.runtime.task_problems import TaskProblems
 
 TASK_GROUPS = {
     "connector-task-metrics": [
@@ -183,6 +184,7 @@ class FakeTask:
     id: ConnectorTaskId
     metrics: TaskMetrics
     errors: ErrorHandler
+    problems: TaskProblems = field(default_factory=TaskProblems)
 
     def dead_letter_counts(self) -> tuple[int, int]:
         return 0, 0
