@@ -1,3 +1,3 @@
 """Fixtures shared by the whole suite: the real broker and the real database servers."""
 
-pytest_plugins = ["tests.fixtures.kafka", "tests.fixtures.databases"]
+pytest_plugins = ["tests.fixtures.kafka", "tests.fixtures.databases", "tests.fixtures.mongodb"]

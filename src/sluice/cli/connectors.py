@@ -1,4 +1,4 @@
-"""``sluice connectors list|describe|create|delete|pause|resume|restart|stop|offsets``.
+"""``sluice connectors list|describe|create|apply|delete|pause|resume|restart|stop|offsets``.
 
 The verbs of kcctl over Kafka Connect's REST API, against any worker (sluice or Java): each verb
 is one or two requests, printed as a table for people or, with ``--output json``, as the REST
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from sluice.cli.apply import add_apply_verb, apply_command
 from sluice.cli.rest_client import (
     CliError,
     Command,
@@ -195,6 +196,10 @@ def is_create_request(path: Path) -> bool:
 
 def _create(client: RestClient, args: argparse.Namespace) -> int:
     path = Path(args.file)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        # A Strimzi KafkaConnector file declares a state too, and may hold several connectors:
+        # that is `apply`, which creates as well.
+        return apply_command(client, argparse.Namespace(file=[args.file], output=args.output))
     try:
         name, config, initial_state = load_connector_config_file(path)
         create_request = is_create_request(path)
@@ -313,7 +318,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     connectors = subparsers.add_parser(
         "connectors",
         parents=[common],
-        help="list, describe, create, pause, resume, restart, stop or delete connectors",
+        help="list, describe, create, apply, pause, resume, restart, stop or delete connectors",
         description="Manage connectors over the REST API of any worker of the cluster.",
     )
     verbs = connectors.add_subparsers(dest="connectors_command", required=True, metavar="VERB")
@@ -331,7 +336,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     verb("describe", "a connector's state, tasks, topics, config and failures", _describe)
     create = verb(
         "create",
-        "create a connector (or replace its config) from a .json or .properties file",
+        "create a connector (or replace its config) from a .json or .properties file "
+        "(a KafkaConnector .yaml is applied, as by apply)",
         _create,
         takes_name=False,
     )
@@ -342,6 +348,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help='{"name", "config"} JSON (POST /connectors), or a flat JSON/.properties config '
         "with name (PUT /connectors/NAME/config)",
     )
+    add_apply_verb(verbs, common)
     verb("delete", "delete a connector", _simple("DELETE", "", "Deleted connector {name}"))
     verb(
         "pause",

@@ -33,7 +33,8 @@ def _build_parser() -> argparse.ArgumentParser:
     standalone.add_argument(
         "connector_configs",
         nargs="*",
-        help="connector configs (.properties or .json), optional; each starts one connector",
+        help="connector configs (.properties, .json or Strimzi KafkaConnector .yaml), optional; "
+        "each starts one connector",
     )
     standalone.add_argument("--log-level", default="INFO", help="root log level (default INFO)")
     standalone.set_defaults(func=_run_standalone)
@@ -60,12 +61,13 @@ def _build_parser() -> argparse.ArgumentParser:
     version = sub.add_parser("version", help="print the version")
     version.set_defaults(func=lambda _args: print(f"sluice {sluice.__version__}") or 0)
 
-    from sluice.cli import connectors, demo, local_kafka, status
+    from sluice.cli import apply, connectors, demo, local_kafka, status
 
     local_kafka.register(sub)
     demo.register(sub)
     status.register(sub)
     connectors.register(sub)
+    apply.register(sub)
     return parser
 
 

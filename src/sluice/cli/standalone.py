@@ -68,9 +68,9 @@ def start_standalone(
 
     ``connector_files`` holds ``(source, name, config, initial_state)`` per connector.
     """
+    from sluice.rest.bodies import INITIAL_STATES
     from sluice.runtime.herder import BadRequestError
     from sluice.runtime.standalone import StandaloneHerder
-    from sluice.runtime.status import TargetState
     from sluice.runtime.worker import Worker
     from sluice.runtime.worker_config import WorkerConfig
     from sluice.storage.offsets import FileOffsetBackingStore
@@ -96,7 +96,7 @@ def start_standalone(
                 name,
                 conn_config,
                 allow_replace=False,
-                initial_state=TargetState(initial) if initial else None,
+                initial_state=INITIAL_STATES[initial] if initial else None,
             )
         except (BadRequestError, ConfigError, ConnectError) as e:
             running.stop()
@@ -109,7 +109,7 @@ def run_standalone(worker_file: str, connector_files: list[str], log_level: str 
     """The ``sluice standalone`` command; returns the exit status."""
     from sluice.runtime.config_files import (
         ConfigFileError,
-        load_connector_config_file,
+        load_connector_configs,
         load_properties,
     )
 
@@ -118,8 +118,13 @@ def run_standalone(worker_file: str, connector_files: list[str], log_level: str 
         install_logging(log_level.upper(), worker_props, worker_file)
         connectors = []
         for f in connector_files:
-            name, conf, initial = load_connector_config_file(Path(f))
-            connectors.append((f, name, conf, initial))
+            # A Strimzi KafkaConnector YAML file may hold several connectors, and notes on
+            # what only the operator does (spec.autoRestart...) or documents it skipped.
+            loaded = load_connector_configs(Path(f))
+            for note in loaded.notes:
+                log.warning("%s", note)
+            for entry in loaded.connectors:
+                connectors.append((entry.where, entry.name, entry.config, entry.initial_state))
         wait = float(os.environ.get("SLUICE_KAFKA_WAIT_SECONDS", "30"))
         running = start_standalone(worker_props, connectors, worker_file, wait)
     except (ConfigFileError, StartupError) as e:

@@ -13,7 +13,8 @@ reads UTF-8, and passes ``encoding="utf-8"``.
 
 Connector config files given to ``connect-standalone`` may also be JSON, either a flat object of
 configs or a ``CreateConnectorRequest`` (``{"name", "config", "initial_state"}``); see
-:func:`load_connector_config_file`.
+:func:`load_connector_config_file`. sluice also reads Strimzi ``KafkaConnector`` YAML files, one
+or several connectors each (:func:`load_connector_configs`, :mod:`sluice.runtime.strimzi`).
 """
 
 from __future__ import annotations
@@ -22,14 +23,19 @@ import bisect
 import json
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
     "ConfigFileError",
+    "ConnectorFile",
+    "ConnectorFileEntry",
     "PropertiesError",
     "load_connector_config_file",
+    "load_connector_configs",
     "load_properties",
     "parse_properties",
+    "read_connector_configs",
 ]
 
 _BLANKS = " \t\f"
@@ -394,22 +400,11 @@ def _describe(value: object) -> str:
     return _json_scalar_kind(value) or "a scalar value"
 
 
-def load_connector_config_file(path: Path) -> tuple[str, dict[str, str], str | None]:
-    """Read one connector config file named on the ``connect-standalone`` command line.
-
-    Returns ``(name, config, initial_state)``; ``initial_state`` is ``"RUNNING"``, ``"PAUSED"``,
-    ``"STOPPED"`` or ``None`` when the file does not set it, and ``config["name"]`` is always set.
-
-    Kafka tries, in order, a flat JSON object of strings, a ``CreateConnectorRequest`` and finally
-    a ``.properties`` file. sluice decides up front instead, so a broken JSON file is reported as
-    broken JSON (with line and column) rather than as a properties file missing ``name``: a file
-    is JSON when its name ends in ``.json`` or its first non-blank character is ``{``. Values
-    Kafka would map to ``null`` (JSON ``null``) are refused, since the config is strings only.
-    """
-    raw = _read_bytes(path)
-    source = str(path)
+def _read_json_or_properties(
+    raw: bytes, source: str, is_json_name: bool
+) -> tuple[str, dict[str, str], str | None]:
     stripped = raw.lstrip(b" \t\r\n\xef\xbb\xbf")
-    if path.suffix.lower() != ".json" and not stripped.startswith(b"{"):
+    if not is_json_name and not stripped.startswith(b"{"):
         config = parse_properties(raw.decode("latin-1"), source)
         if "name" not in config:
             raise ConfigFileError(
@@ -436,3 +431,93 @@ def load_connector_config_file(path: Path) -> tuple[str, dict[str, str], str | N
         # Neither shape: name the first value that stops it being a flat map.
         _string_map(document, source, "")
     return _from_create_request(document, source)
+
+
+def load_connector_config_file(path: Path) -> tuple[str, dict[str, str], str | None]:
+    """Read one connector config file named on the ``connect-standalone`` command line.
+
+    Returns ``(name, config, initial_state)``; ``initial_state`` is ``"RUNNING"``, ``"PAUSED"``,
+    ``"STOPPED"`` or ``None`` when the file does not set it, and ``config["name"]`` is always set.
+
+    Kafka tries, in order, a flat JSON object of strings, a ``CreateConnectorRequest`` and finally
+    a ``.properties`` file. sluice decides up front instead, so a broken JSON file is reported as
+    broken JSON (with line and column) rather than as a properties file missing ``name``: a file
+    is JSON when its name ends in ``.json`` or its first non-blank character is ``{``. Values
+    Kafka would map to ``null`` (JSON ``null``) are refused, since the config is strings only.
+
+    A Strimzi ``KafkaConnector`` YAML file (see :func:`load_connector_configs`) is accepted when
+    it holds exactly one connector.
+    """
+    loaded = load_connector_configs(path)
+    if len(loaded.connectors) != 1:
+        raise ConfigFileError(
+            f"{loaded.source}: holds {len(loaded.connectors)} KafkaConnector resources; "
+            "one was expected here",
+            loaded.source,
+        )
+    entry = loaded.connectors[0]
+    return entry.name, entry.config, entry.initial_state
+
+
+# --- every connector of a file, YAML included -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectorFileEntry:
+    """One connector read from a connector config file.
+
+    ``where`` names it in messages: the file, or for YAML the file and document
+    (``conn.yaml document 2 (KafkaConnector sink)``). ``initial_state`` is the state it is
+    created in (KIP-980's ``RUNNING``, ``PAUSED``, ``STOPPED``, or ``None``: running).
+    ``state`` is set only when the file declares the state the connector must be in whenever the
+    file is applied, as a Strimzi ``KafkaConnector``'s ``spec.state`` does; a JSON
+    ``initial_state`` counts only on creation.
+    """
+
+    where: str
+    name: str
+    config: dict[str, str]
+    initial_state: str | None = None
+    state: str | None = None
+
+
+@dataclass(frozen=True)
+class ConnectorFile:
+    """The connectors of one file, and notes on what was ignored or skipped (YAML only)."""
+
+    source: str
+    connectors: tuple[ConnectorFileEntry, ...]
+    notes: tuple[str, ...] = ()
+
+
+def read_connector_configs(raw: bytes, source: str) -> ConnectorFile:
+    """:func:`load_connector_configs` for bytes already read; ``source`` is the file's name
+    (its suffix counts) or a label such as ``<stdin>``."""
+    from sluice.runtime.strimzi import looks_like_yaml, parse_kafka_connectors
+
+    if looks_like_yaml(source, raw):
+        parsed = parse_kafka_connectors(raw, source)
+        if not parsed.connectors:
+            raise ConfigFileError(
+                f"{source}: no KafkaConnector resource (kind: KafkaConnector) in this file",
+                source,
+            )
+        entries = tuple(
+            ConnectorFileEntry(c.where, c.name, c.config, c.state, c.state)
+            for c in parsed.connectors
+        )
+        return ConnectorFile(source, entries, parsed.notes)
+    name, config, initial_state = _read_json_or_properties(
+        raw, source, source.lower().endswith(".json")
+    )
+    return ConnectorFile(source, (ConnectorFileEntry(source, name, config, initial_state),))
+
+
+def load_connector_configs(path: Path) -> ConnectorFile:
+    """Every connector of a connector config file: one for ``.properties`` and JSON files (read
+    as :func:`load_connector_config_file` describes), one or several for a YAML file of Strimzi
+    ``KafkaConnector`` resources (``.yaml``/``.yml``, or a text starting with ``apiVersion:``,
+    ``kind:`` or ``---``; see :mod:`sluice.runtime.strimzi`). A YAML file without a
+    ``KafkaConnector`` is an error; so is any bad document, and then none is returned.
+    """
+    return read_connector_configs(_read_bytes(path), str(path))

@@ -64,4 +64,6 @@ def test_standalone_says_connector_configs_are_optional(
 
     assert "worker_properties [connector_configs ...]" in text
     assert "any number of connector configs (none is fine" in text
-    assert "connector configs (.properties or .json), optional" in text
+    assert (
+        "connector configs (.properties, .json or Strimzi KafkaConnector .yaml), optional" in text
+    )
