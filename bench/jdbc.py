@@ -16,7 +16,6 @@ everything itself (the servers as the tests do, a broker on a free port) and pri
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 import uuid
@@ -29,6 +28,7 @@ import psycopg
 import pymysql  # type: ignore[import-untyped]
 from confluent_kafka import Consumer, TopicPartition
 
+from bench.connector_common import bench_bootstrap, print_results, rate, tests_importable, wait
 from sluice.testing import EmbeddedWorker
 
 __all__ = ["BenchDatabase", "main", "run_jdbc_bench"]
@@ -133,14 +133,6 @@ def _timed(action: Callable[[], None]) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not done within {timeout:.0f}s")
-        time.sleep(0.05)
 
 
 # -- the databases' own limits -----------------------------------------------------------------
@@ -252,7 +244,7 @@ def _source_run(
         )
         probe = _Probe(bootstrap, "bench-jdbc-probe")
         try:
-            _wait(lambda: probe.end_offset(topic) >= rows, timeout, "source copy")
+            wait(lambda: probe.end_offset(topic) >= rows, timeout, "source copy")
         finally:
             probe.close()
         elapsed = time.perf_counter() - started
@@ -289,7 +281,7 @@ def _sink_run(
         worker.create(name, config)
         probe = _Probe(bootstrap, f"connect-{name}")
         try:
-            _wait(lambda: probe.committed(topic) >= rows, timeout, f"sink {mode}")
+            wait(lambda: probe.committed(topic) >= rows, timeout, f"sink {mode}")
         finally:
             probe.close()
         elapsed = time.perf_counter() - started
@@ -297,10 +289,6 @@ def _sink_run(
     if int(count) != rows:
         raise AssertionError(f"sink {mode} wrote {count} rows, expected {rows}")
     return elapsed
-
-
-def _rate(rows: int, seconds: float) -> float:
-    return round(rows / seconds, 1) if seconds > 0 else float("inf")
 
 
 def run_jdbc_bench(
@@ -332,14 +320,14 @@ def run_jdbc_bench(
         insert_s = _sink_run(db, bootstrap, work, topic, rows, "insert", timeout)
         upsert_s = _sink_run(db, bootstrap, work, topic, rows, "upsert", timeout)
         exported.unlink(missing_ok=True)
-        export_rate, load_rate = _rate(rows, export_s), _rate(rows, load_s)
+        export_rate, load_rate = rate(rows, export_s), rate(rows, load_s)
         entry = {
             "row_bytes": round(float(row_bytes), 1),
-            "source_rows_per_s": _rate(rows, source_s),
+            "source_rows_per_s": rate(rows, source_s),
             "export_rows_per_s": export_rate,
             "export_method": "COPY TO" if db.kind == "postgresql" else "SELECT INTO OUTFILE",
-            "sink_insert_rows_per_s": _rate(rows, insert_s),
-            "sink_upsert_rows_per_s": _rate(rows, upsert_s),
+            "sink_insert_rows_per_s": rate(rows, insert_s),
+            "sink_upsert_rows_per_s": rate(rows, upsert_s),
             "load_rows_per_s": load_rate,
             "load_method": "COPY FROM" if db.kind == "postgresql" else "LOAD DATA INFILE",
         }
@@ -352,13 +340,7 @@ def run_jdbc_bench(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start servers and a broker, run the bench, print JSON (``--rows`` to size it)."""
-    import sys
-
-    from sluice.cli.local_kafka import LocalKafka
-
-    root = Path(__file__).resolve().parent.parent
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
+    tests_importable()
     from tests.fixtures.databases import start_mariadb, start_postgres, stop_server
 
     parser = argparse.ArgumentParser(
@@ -370,44 +352,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="sluice-bench-jdbc-"))
-    broker = None
-    bootstrap = args.bootstrap
-    if bootstrap is None:
-        import socket
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        broker = LocalKafka(port=port, data_dir=work / "kafka")
-        broker.start(timeout=120)
-        bootstrap = broker.bootstrap
-    servers = []
-    try:
-        databases = []
-        if args.only in (None, "postgresql"):
-            pg = start_postgres()
-            servers.append(pg)
-            d = pg.database("bench")
-            databases.append(
-                BenchDatabase("postgresql", d.host, d.port, d.user, d.password, d.name)
-            )
-        if args.only in (None, "mariadb"):
-            maria = start_mariadb()
-            servers.append(maria)
-            d = maria.database("bench")
-            databases.append(
-                BenchDatabase("mariadb", d.host, d.port, d.user, d.password, d.name, maria.root)
-            )
-        results = run_jdbc_bench(bootstrap, databases, args.rows, work)
-    finally:
-        for server in servers:
-            stop_server(server)
-        if broker is not None:
-            broker.stop()
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    with bench_bootstrap(args.bootstrap, work) as bootstrap:
+        servers = []
+        try:
+            databases = []
+            if args.only in (None, "postgresql"):
+                pg = start_postgres()
+                servers.append(pg)
+                d = pg.database("bench")
+                databases.append(
+                    BenchDatabase("postgresql", d.host, d.port, d.user, d.password, d.name)
+                )
+            if args.only in (None, "mariadb"):
+                maria = start_mariadb()
+                servers.append(maria)
+                d = maria.database("bench")
+                databases.append(
+                    BenchDatabase("mariadb", d.host, d.port, d.user, d.password, d.name, maria.root)
+                )
+            results = run_jdbc_bench(bootstrap, databases, args.rows, work)
+        finally:
+            for server in servers:
+                stop_server(server)
+    print_results(results, args.out)
     return 0
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 import tempfile
 import time
 import uuid
@@ -32,6 +31,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from pymongo import MongoClient, ReplaceOne
 
+from bench.connector_common import bench_bootstrap, bench_mongodb, print_results, rate, wait
 from sluice.testing import EmbeddedWorker
 
 __all__ = ["main", "run_mongodb_sink_bench"]
@@ -82,14 +82,6 @@ class _Probe:
 
     def close(self) -> None:
         self.consumer.close()
-
-
-def _wait(condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not done within {timeout:.0f}s")
-        time.sleep(0.1)
 
 
 def _raw(uri: str, records: int, batch: int) -> dict[str, float]:
@@ -153,7 +145,7 @@ def _sink_run(
             return committed >= records
 
         try:
-            _wait(done, timeout, mode)
+            wait(done, timeout, mode, interval=0.1)
         finally:
             probe.close()
         elapsed = time.perf_counter() - started
@@ -165,10 +157,6 @@ def _sink_run(
     seen_at, seen = first[0]
     steady = (records - seen) / (started + elapsed - seen_at) if seen < records else 0.0
     return elapsed, round(steady, 1)
-
-
-def _rate(records: int, seconds: float) -> float:
-    return round(records / seconds, 1) if seconds > 0 else float("inf")
 
 
 def run_mongodb_sink_bench(
@@ -196,10 +184,10 @@ def run_mongodb_sink_bench(
         "records": records,
         "batch": batch,
         "document_bytes": len(json.dumps(_document(records // 2))),
-        "raw_insert_many_per_s": _rate(records, raw["insert"]),
-        "raw_bulk_upsert_per_s": _rate(records, raw["upsert"]),
-        "sink_insert_per_s": _rate(records, insert_s),
-        "sink_upsert_per_s": _rate(records, upsert_s),
+        "raw_insert_many_per_s": rate(records, raw["insert"]),
+        "raw_bulk_upsert_per_s": rate(records, raw["upsert"]),
+        "sink_insert_per_s": rate(records, insert_s),
+        "sink_upsert_per_s": rate(records, upsert_s),
         "sink_insert_steady_per_s": insert_steady,
         "sink_upsert_steady_per_s": upsert_steady,
     }
@@ -214,12 +202,6 @@ def run_mongodb_sink_bench(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start what is missing, run the bench, print JSON (``--records`` to size it)."""
-    root = Path(__file__).resolve().parent.parent
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from sluice.cli.local_kafka import LocalKafka
-    from tests.fixtures.mongodb import start_mongodb, stop_mongodb
-
     parser = argparse.ArgumentParser(
         prog="python -m bench.mongodb_sink", description=__doc__.splitlines()[0]
     )
@@ -230,35 +212,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="sluice-bench-mongodb-"))
-    broker = None
-    server = None
-    bootstrap = args.bootstrap
-    uri = args.uri
     try:
-        if bootstrap is None:
-            import socket
-
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-            broker = LocalKafka(port=port, data_dir=work / "kafka")
-            broker.start(timeout=120)
-            bootstrap = broker.bootstrap
-        if uri is None:
-            server = start_mongodb()
-            uri = server.uri
-        results = run_mongodb_sink_bench(bootstrap, uri, args.records, args.batch, work)
-        results["server"] = "nx-27017" if server is not None else "given by --uri"
+        with bench_bootstrap(args.bootstrap, work) as bootstrap, bench_mongodb(args.uri) as uri:
+            results = run_mongodb_sink_bench(bootstrap, uri, args.records, args.batch, work)
+        results["server"] = "nx-27017" if args.uri is None else "given by --uri"
     finally:
-        if server is not None:
-            stop_mongodb(server)
-        if broker is not None:
-            broker.stop()
         shutil.rmtree(work, ignore_errors=True)
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    print_results(results, args.out)
     return 0
 
 

@@ -23,17 +23,17 @@ same server rather than beside MongoDB's published numbers.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 from pymongo import MongoClient
 
+from bench.connector_common import bench_bootstrap, bench_mongodb, print_results, rate, wait
 from sluice.testing import EmbeddedWorker
 
 __all__ = ["main", "run_mongodb_source_bench"]
@@ -52,14 +52,6 @@ def _fill(collection: Any, start: int, count: int) -> None:
         collection.insert_many(
             [_document(i) for i in range(first, min(first + chunk, start + count))]
         )
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not done within {timeout:.0f}s")
-        time.sleep(0.05)
 
 
 class _Topic:
@@ -94,15 +86,11 @@ class _Topic:
         self.consumer.close()
 
 
-def _rate(count: int, seconds: float) -> float:
-    return round(count / seconds, 1) if seconds > 0 else float("inf")
-
-
 def _raw_find(collection: Any) -> float:
     started = time.perf_counter()
     seen = sum(1 for _ in collection.find())
     elapsed = time.perf_counter() - started
-    return _rate(seen, elapsed)
+    return rate(seen, elapsed)
 
 
 def _raw_stream(collection: Any, start: int, count: int) -> float:
@@ -114,7 +102,7 @@ def _raw_stream(collection: Any, start: int, count: int) -> float:
             if stream.try_next() is not None:
                 seen += 1
         elapsed = time.perf_counter() - started
-    return _rate(count, elapsed)
+    return rate(count, elapsed)
 
 
 def run_mongodb_source_bench(
@@ -135,7 +123,7 @@ def run_mongodb_source_bench(
     try:
         fill_started = time.perf_counter()
         _fill(collection, 0, docs)
-        results["fill_docs_per_s"] = _rate(docs, time.perf_counter() - fill_started)
+        results["fill_docs_per_s"] = rate(docs, time.perf_counter() - fill_started)
         results["find_docs_per_s"] = _raw_find(collection)
 
         config = {
@@ -151,23 +139,23 @@ def run_mongodb_source_bench(
             with EmbeddedWorker(bootstrap, work / "copy", props) as worker:
                 started = time.perf_counter()
                 worker.create("bench-mongodb-source", config)
-                _wait(lambda: probe.end() >= docs, timeout, "copy")
+                wait(lambda: probe.end() >= docs, timeout, "copy")
                 results["copy_wall_s"] = round(time.perf_counter() - started, 2)
                 # one streamed change, so that the stored offset is a resume token
                 collection.insert_one(_document(docs))
-                _wait(lambda: probe.end() >= docs + 1, timeout, "first change")
+                wait(lambda: probe.end() >= docs + 1, timeout, "first change")
                 time.sleep(1.0)  # an offset flush
             first, last = probe.timestamp(0), probe.timestamp(docs - 1)
-            results["copy_docs_per_s"] = _rate(docs - 1, last - first)
+            results["copy_docs_per_s"] = rate(docs - 1, last - first)
 
             _fill(collection, docs + 1, changes)  # written while the connector is stopped
             with EmbeddedWorker(bootstrap, work / "copy", props) as worker:
                 started = time.perf_counter()
                 worker.create("bench-mongodb-source", config)
-                _wait(lambda: probe.end() >= docs + 1 + changes, timeout, "streamed changes")
+                wait(lambda: probe.end() >= docs + 1 + changes, timeout, "streamed changes")
                 results["stream_wall_s"] = round(time.perf_counter() - started, 2)
             first, last = probe.timestamp(docs + 1), probe.timestamp(docs + changes)
-            results["stream_changes_per_s"] = _rate(changes - 1, last - first)
+            results["stream_changes_per_s"] = rate(changes - 1, last - first)
         finally:
             probe.close()
         results["watch_changes_per_s"] = _raw_stream(client[database]["raw_stream"], 0, changes)
@@ -183,16 +171,6 @@ def run_mongodb_source_bench(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the test server and a broker, run the bench, print JSON."""
-    import socket
-    import sys
-
-    from sluice.cli.local_kafka import LocalKafka
-
-    root = Path(__file__).resolve().parent.parent
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from tests.fixtures.mongodb import start_mongodb, stop_mongodb
-
     parser = argparse.ArgumentParser(
         prog="python -m bench.mongodb_source", description=__doc__.splitlines()[0]
     )
@@ -203,31 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="sluice-bench-mongodb-"))
-    broker = None
-    server = None
-    bootstrap = args.bootstrap
-    try:
-        if bootstrap is None:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-            broker = LocalKafka(port=port, data_dir=work / "kafka")
-            broker.start(timeout=120)
-            bootstrap = broker.bootstrap
-        uri = args.uri
-        if uri is None:
-            server = start_mongodb()
-            uri = server.uri
+    with bench_bootstrap(args.bootstrap, work) as bootstrap, bench_mongodb(args.uri) as uri:
         results = run_mongodb_source_bench(bootstrap, uri, args.docs, args.changes, work)
-    finally:
-        if server is not None:
-            stop_mongodb(server)
-        if broker is not None:
-            broker.stop()
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    print_results(results, args.out)
     return 0
 
 

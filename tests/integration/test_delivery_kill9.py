@@ -8,10 +8,8 @@ every record arrived and that only records after the committed point were delive
 from __future__ import annotations
 
 import collections
-import json
 from pathlib import Path
 
-from sluice.storage.offsets import FileOffsetBackingStore
 from sluice.testing import wait_for
 from tests.fixtures.kafka import consume_all, produce_values
 from tests.fixtures.worker_process import (
@@ -20,6 +18,7 @@ from tests.fixtures.worker_process import (
     kill9,
     start_worker,
     stop_worker,
+    stored_offset,
     worker_log,
     write_props,
 )
@@ -43,11 +42,8 @@ def _worker_props(tmp: Path, bootstrap: str) -> Path:
 
 
 def _committed_position(tmp: Path, connector: str, file: Path) -> int:
-    store = FileOffsetBackingStore(tmp / "connect.offsets")
-    store.start()
-    key = json.dumps([connector, {"filename": str(file)}], separators=(",", ":")).encode()
-    raw = store.get([key]).get(key)
-    return int(json.loads(raw)["position"]) if raw else 0
+    offset = stored_offset(tmp, connector, {"filename": str(file)})
+    return int(offset["position"]) if offset else 0
 
 
 def test_source_kill9_mid_file(kafka_bootstrap: str, kafka_topic, tmp_path: Path) -> None:

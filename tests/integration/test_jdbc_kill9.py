@@ -13,7 +13,6 @@ import os
 import random
 from pathlib import Path
 
-from sluice.storage.offsets import FileOffsetBackingStore
 from sluice.testing import wait_for
 from tests.fixtures.databases import DatabaseFactory, json_envelope, struct_schema
 from tests.fixtures.kafka import consume_all, produce_values
@@ -23,6 +22,7 @@ from tests.fixtures.worker_process import (
     kill9,
     start_worker,
     stop_worker,
+    stored_offset,
     worker_log,
     write_props,
 )
@@ -53,11 +53,8 @@ def _connector_file(tmp: Path, name: str, config: dict[str, str]) -> Path:
 
 
 def _committed_id(tmp: Path, connector: str, table: str) -> int:
-    store = FileOffsetBackingStore(tmp / "connect.offsets")
-    store.start()
-    key = json.dumps([connector, {"protocol": "1", "table": table}], separators=(",", ":"))
-    raw = store.get([key.encode()]).get(key.encode())
-    return int(json.loads(raw)["incrementing"]) if raw else 0
+    offset = stored_offset(tmp, connector, {"protocol": "1", "table": table})
+    return int(offset["incrementing"]) if offset else 0
 
 
 def test_source_kill9_mid_table(

@@ -30,14 +30,15 @@ from confluent_kafka import Consumer, TopicPartition
 
 from sluice.runtime.herder import BadRequestError
 from sluice.runtime.status import ConnectorTaskId, State
-from sluice.storage.offsets import FileOffsetBackingStore
 from sluice.testing import EmbeddedWorker, wait_for
+from tests.fixtures.distributed import free_port
 from tests.fixtures.mongodb import MongoServer, start_mongodb, stop_mongodb
 from tests.fixtures.worker_process import (
     high_watermark,
     kill9,
     start_worker,
     stop_worker,
+    stored_offset,
     worker_log,
     write_props,
 )
@@ -288,7 +289,7 @@ def test_topic_naming_and_output_formats(
 def test_bad_settings_are_refused_naming_the_setting(
     kafka_bootstrap: str, mongodb_server: MongoServer, tmp_path: Path
 ) -> None:
-    closed_port = f"mongodb://127.0.0.1:{_closed_port()}/?connectTimeoutMS=300"
+    closed_port = f"mongodb://127.0.0.1:{free_port()}/?connectTimeoutMS=300"
     with worker_for(tmp_path, kafka_bootstrap) as worker:
         for config, key, text in (
             ({"pipeline": "[{$match: "}, "pipeline", "Not a valid JSON array"),
@@ -300,14 +301,6 @@ def test_bad_settings_are_refused_naming_the_setting(
             with pytest.raises(BadRequestError) as e:
                 worker.create("bad", full)
             assert key in str(e.value) and text in str(e.value), e.value
-
-
-def _closed_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_missing_database_warns_and_lost_server_fails_the_task(
@@ -391,14 +384,6 @@ def test_unconvertible_events_fail_the_task_or_go_to_the_dead_letter_queue(
 
 
 # -- kill -9 --------------------------------------------------------------------------------------
-def _committed(tmp: Path, connector: str, partition: dict[str, str]) -> dict[str, str] | None:
-    store = FileOffsetBackingStore(tmp / "connect.offsets")
-    store.start()
-    key = json.dumps([connector, partition], separators=(",", ":")).encode()
-    raw = store.get([key]).get(key)
-    return json.loads(raw) if raw else None
-
-
 def _warm_up_idempotent_producer(bootstrap: str) -> None:
     """A fresh broker loads its transaction coordinator when the first idempotent producer asks
     for a producer id, which holds that producer's records back for a while; taking that hit here
@@ -452,7 +437,7 @@ def test_kill9_during_copy_and_during_streaming_loses_nothing(
     proc = start_worker(tmp_path, worker, conn)
     try:
         wait_for(
-            lambda: (_committed(tmp_path, name, partition) or {}).get("copy") == "true",
+            lambda: (stored_offset(tmp_path, name, partition) or {}).get("copy") == "true",
             60,
             message=lambda: worker_log(tmp_path),
         )
@@ -460,14 +445,14 @@ def test_kill9_during_copy_and_during_streaming_loses_nothing(
         kill9(proc)
     sent_before = end_offset(kafka_bootstrap, topic)
     assert sent_before < total, "the kill must land during the copy"
-    assert (_committed(tmp_path, name, partition) or {}).get("copy") == "true"
+    assert (stored_offset(tmp_path, name, partition) or {}).get("copy") == "true"
 
     # 2. restart: the copy starts again and completes; then changes stream; kill -9 mid-stream.
     proc = start_worker(tmp_path, worker, conn)
     writes: list[int] = []
     try:
         wait_for(
-            lambda: "copy" not in (_committed(tmp_path, name, partition) or {"copy": 1}),
+            lambda: "copy" not in (stored_offset(tmp_path, name, partition) or {"copy": 1}),
             90,
             message=lambda: worker_log(tmp_path),
         )
@@ -487,7 +472,8 @@ def test_kill9_during_copy_and_during_streaming_loses_nothing(
             mark = end_offset(kafka_bootstrap, topic)
             wait_for(lambda: end_offset(kafka_bootstrap, topic) > mark + 200, 30)
             wait_for(
-                lambda: "_data" in (_committed(tmp_path, name, partition) or {}).get("_id", ""), 30
+                lambda: "_data" in (stored_offset(tmp_path, name, partition) or {}).get("_id", ""),
+                30,
             )
         finally:
             kill9(proc)
