@@ -144,6 +144,27 @@ def test_session_broker_serves_topics_from_the_factory(
     assert with_header[0].partition() == 2
 
 
+def test_a_second_broker_runs_beside_the_first(
+    kafka_bootstrap: str, kafka_broker_b: LocalKafka, kafka_topic: TopicFactory
+) -> None:
+    """Two clusters side by side (the MirrorMaker 2 tests' A and B): own ports, data, ids."""
+    only_on_a = kafka_topic()
+    admin_a = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    admin_b = AdminClient({"bootstrap.servers": kafka_broker_b.bootstrap})
+    meta_a, meta_b = admin_a.list_topics(timeout=10), admin_b.list_topics(timeout=10)
+    assert meta_a.cluster_id != meta_b.cluster_id
+    assert only_on_a in meta_a.topics and only_on_a not in meta_b.topics
+
+    where = ["--port", str(kafka_broker_b.port), "--data-dir", str(kafka_broker_b.data_dir)]
+    status = cli("status", *where)
+    assert status.returncode == 0, status.stderr
+    assert f"running at {kafka_broker_b.bootstrap}" in status.stdout
+    again = cli("start", *where)
+    assert again.returncode == 0 and "already running" in again.stdout, again.stderr
+    produce_values(kafka_broker_b.bootstrap, create_topic(kafka_broker_b.bootstrap, "on-b"), [b"x"])
+    assert [m.value() for m in consume_all(kafka_broker_b.bootstrap, "on-b", 1)] == [b"x"]
+
+
 def test_missing_jars_are_fetched_with_maven(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

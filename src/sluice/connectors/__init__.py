@@ -7,9 +7,10 @@ jcustenborder's), for the plugin registry. Reading it does not import any databa
 from typing import Final
 
 from sluice.connectors.jdbc import ALIASES as _JDBC
+from sluice.connectors.mirror import ALIASES as _MIRROR
 from sluice.connectors.mongodb import ALIASES as _MONGODB
 from sluice.connectors.spooldir import ALIASES as _SPOOLDIR
 
 __all__ = ["CONNECTOR_ALIASES"]
 
-CONNECTOR_ALIASES: Final[dict[str, str]] = {**_JDBC, **_MONGODB, **_SPOOLDIR}
+CONNECTOR_ALIASES: Final[dict[str, str]] = {**_JDBC, **_MIRROR, **_MONGODB, **_SPOOLDIR}

@@ -158,7 +158,8 @@ def test_misspelt_connector_class_gets_a_hint(registry: PluginRegistry) -> None:
         "Failed to find any class that implements Connector and which name matches "
         "FileStreamSorce, available connectors are: "
     )
-    assert message.endswith(".FileStreamSourceConnector. Did you mean 'FileStreamSource'?")
+    assert "org.apache.kafka.connect.file.FileStreamSourceConnector, " in message
+    assert message.endswith("Connector. Did you mean 'FileStreamSource'?")
 
 
 def test_parse_and_validator_errors_as_kafka(registry: PluginRegistry) -> None:
