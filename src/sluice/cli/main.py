@@ -61,13 +61,14 @@ def _build_parser() -> argparse.ArgumentParser:
     version = sub.add_parser("version", help="print the version")
     version.set_defaults(func=lambda _args: print(f"sluice {sluice.__version__}") or 0)
 
-    from sluice.cli import apply, connectors, demo, local_kafka, status
+    from sluice.cli import apply, connectors, demo, local_kafka, mirror_maker, status
 
     local_kafka.register(sub)
     demo.register(sub)
     status.register(sub)
     connectors.register(sub)
     apply.register(sub)
+    mirror_maker.register(sub)
     return parser
 
 

@@ -166,7 +166,11 @@ def unknown_connector_configs(
     """The keys of a connector config that neither the framework nor the connector declares."""
     own = set(plugin.keys) if plugin is not None else set()
     known = set(framework.keys) | KAFKA_CONNECTOR_CONFIGS | own
-    families = tuple(sorted({k.rsplit(".", 1)[0] + "." for k in own if "." in k}))
+    # Every parent of a declared key is a family: ``source.cluster.alias`` makes ``source.``
+    # one too, where MirrorMaker 2 reads ``source.consumer.*``.
+    families = tuple(
+        sorted({".".join(k.split(".")[:i]) + "." for k in own for i in range(1, k.count(".") + 1)})
+    )
     return _unknown(props, known, CONNECTOR_PREFIXES, families)
 
 

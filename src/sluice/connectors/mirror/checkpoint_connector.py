@@ -92,7 +92,9 @@ class MirrorCheckpointConnector(SourceConnector):
 
     def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
         settings = self._settings
-        if not (settings["emit.checkpoints.enabled"] or settings["sync.group.offsets.enabled"]):
+        if not settings["enabled"] or not (
+            settings["emit.checkpoints.enabled"] or settings["sync.group.offsets.enabled"]
+        ):
             return []
         with self._lock:
             groups = list(self._groups)

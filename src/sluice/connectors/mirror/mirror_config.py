@@ -86,6 +86,7 @@ def mirror_config_def() -> ConfigDef:
             lo,
             "Separator used in remote topic naming convention.",
         ),
+        ("enabled", b, True, lo, "Whether to replicate source->target."),
         (TOPICS, lst, TOPICS_DEFAULT, hi, "List of topics and/or regexes to replicate."),
         (
             TOPICS_EXCLUDE,
@@ -196,7 +197,9 @@ def client_config(props: Mapping[str, str], prefix: str, role: str) -> dict[str,
     """Client settings for ``role`` (``consumer``, ``producer``, ``admin``) of one cluster.
 
     ``source.cluster.bootstrap.servers`` and the like apply to every client of that cluster;
-    ``source.cluster.consumer.*`` (and ``producer.``/``admin.``) override them for one role.
+    then, as Kafka layers them, ``consumer.*`` (every cluster's consumers), ``source.consumer.*``
+    (what dedicated mode writes for ``A.consumer.*``) and ``source.cluster.consumer.*`` override
+    them for one role (and likewise ``producer.``/``admin.``).
     """
     common = {
         k[len(prefix) :]: v
@@ -205,8 +208,11 @@ def client_config(props: Mapping[str, str], prefix: str, role: str) -> dict[str,
         and not k[len(prefix) :].startswith(_CLIENT_ROLES)
         and k != prefix + "alias"
     }
-    role_prefix = f"{prefix}{role}."
-    common.update({k[len(role_prefix) :]: v for k, v in props.items() if k.startswith(role_prefix)})
+    cluster = prefix.split(".", 1)[0]
+    for role_prefix in (f"{role}.", f"{cluster}.{role}.", f"{prefix}{role}."):
+        common.update(
+            {k[len(role_prefix) :]: v for k, v in props.items() if k.startswith(role_prefix)}
+        )
     return common
 
 

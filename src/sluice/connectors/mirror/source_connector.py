@@ -181,8 +181,8 @@ class MirrorSourceConnector(SourceConnector):
     def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
         with self._lock:
             known = list(self._known)
-        if not known:
-            return []
+        if not known or (self._settings is not None and not self._settings["enabled"]):
+            return []  # a flow dedicated mode writes with enabled=false runs nothing
         return [
             {
                 **self._props,
