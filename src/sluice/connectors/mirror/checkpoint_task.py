@@ -2,8 +2,10 @@
 
 Kafka's ``org.apache.kafka.connect.mirror.MirrorCheckpointTask``. The task reads the offset-syncs
 topic (``mm2-offset-syncs.<target>.internal``, on the cluster ``offset-syncs.topic.location``
-names) into an :class:`OffsetSyncStore`; every ``emit.checkpoints.interval.seconds`` it reads the
-committed offsets of its groups on the source, translates them and returns checkpoint records for
+names) into an :class:`OffsetSyncStore`, after reading back its groups' last checkpoints from
+the target (Kafka's ``CheckpointStore``), so that restarts never move a checkpoint backwards;
+every ``emit.checkpoints.interval.seconds`` it reads the committed offsets of its groups on the
+source, translates them and returns checkpoint records for
 ``<source>.checkpoints.internal`` (only when a checkpoint moved: the downstream offset grew, or
 the group rewound upstream). With ``sync.group.offsets.enabled``, every
 ``sync.group.offsets.interval.seconds`` it commits the translated offsets to the target's group
@@ -35,7 +37,7 @@ from confluent_kafka.admin import AdminClient
 
 import sluice
 from sluice.api import Schema, SourceRecord, SourceTask
-from sluice.connectors.mirror.checkpoint import Checkpoint
+from sluice.connectors.mirror.checkpoint import Checkpoint, decode_checkpoint
 from sluice.connectors.mirror.checkpoint_config import TASK_ASSIGNED_GROUPS, CheckpointSettings
 from sluice.connectors.mirror.offset_sync import StructFormatError, decode_offset_sync
 from sluice.connectors.mirror.offset_sync_store import OffsetSyncStore
@@ -92,6 +94,12 @@ class MirrorCheckpointTask(SourceTask):
             "enable.auto.commit": False,
             "enable.partition.eof": False,
         }
+        # Kafka's CheckpointStore (3.8+): the last checkpoints of the assigned groups are read
+        # back from the target first, so new ones never move backwards across restarts; then
+        # every offset sync can be kept while reading the topic the first time. Only when that
+        # read fails does the store keep just the latest sync per partition until read to end.
+        loaded = self._load_checkpoints(mirror.client("target", "consumer"))
+        self._store = OffsetSyncStore(must_read_to_end=not loaded)
         self._syncs_consumer = KafkaConsumer(conf)
         self._syncs_consumer.assign(
             [KafkaTopicPartition(settings.offset_syncs_topic, 0, OFFSET_BEGINNING)]
@@ -106,6 +114,62 @@ class MirrorCheckpointTask(SourceTask):
             mirror.target_alias,
             self._groups,
         )
+
+    def _load_checkpoints(self, client: Mapping[str, Any]) -> bool:
+        """Read ``<source>.checkpoints.internal`` on the target to its end, keeping the latest
+        checkpoint per partition of the assigned groups; False when it could not be read."""
+        groups = set(self._groups)
+        consumer = KafkaConsumer(
+            {
+                **client,
+                "group.id": f"mm2-checkpoint-store-{self._settings.mirror.source_alias}",
+                "enable.auto.commit": False,
+                "enable.partition.eof": False,
+            }
+        )
+        try:
+            meta = consumer.list_topics(self._topic, timeout=ADMIN_TIMEOUT).topics.get(self._topic)
+            if meta is None or meta.error is not None or not meta.partitions:
+                return (
+                    meta is not None
+                    and meta.error is not None
+                    and (meta.error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART)
+                )  # no topic: no earlier checkpoints
+            ends = {}
+            for p in meta.partitions:
+                low, high = consumer.get_watermark_offsets(
+                    KafkaTopicPartition(self._topic, p), timeout=ADMIN_TIMEOUT
+                )
+                if high > low:
+                    ends[p] = high
+            consumer.assign([KafkaTopicPartition(self._topic, p, OFFSET_BEGINNING) for p in ends])
+            deadline = time.monotonic() + ADMIN_TIMEOUT
+            while ends and not self._stop.is_set():
+                if time.monotonic() >= deadline:
+                    return False
+                batch = consumer.consume(500, timeout=0.2)
+                positions = consumer.position(
+                    [KafkaTopicPartition(self._topic, p) for p in ends]
+                )  # by position, not last offset: compaction leaves gaps
+                for tp in positions:
+                    if tp.offset >= ends[tp.partition]:
+                        del ends[tp.partition]
+                for msg in batch:
+                    if msg.error() is not None:
+                        continue
+                    try:
+                        cp = decode_checkpoint(msg.key(), msg.value())
+                    except StructFormatError as e:
+                        log.warning("Skipping a record of %s: %s", self._topic, e)
+                        continue
+                    if cp.group in groups:
+                        self._checkpoints.setdefault(cp.group, {})[(cp.topic, cp.partition)] = cp
+            return True
+        except KafkaException as e:
+            log.warning("Could not read the earlier checkpoints from %s: %s", self._topic, e)
+            return False
+        finally:
+            consumer.close()
 
     # -- offset syncs -------------------------------------------------------------------------
 
