@@ -79,22 +79,47 @@ def _is_client_key(key: str) -> bool:
     return key in ("bootstrap.servers", "security.protocol") or key.startswith(("ssl.", "sasl."))
 
 
+_COMMON_CLIENT_KEYS: Final = frozenset(
+    {
+        "client.id",
+        "client.dns.lookup",
+        "connections.max.idle.ms",
+        "metadata.max.age.ms",
+        "receive.buffer.bytes",
+        "reconnect.backoff.max.ms",
+        "reconnect.backoff.ms",
+        "request.timeout.ms",
+        "retry.backoff.ms",
+        "send.buffer.bytes",
+        "socket.connection.setup.timeout.max.ms",
+        "socket.connection.setup.timeout.ms",
+    }
+)
+"""The rest of the settings every client of a cluster takes (``CommonClientConfigs``). A
+cluster's other settings (``B.group.id``, ``B.offset.storage.topic``) are its worker's: Kafka's
+connectors keep only client settings for their clients, and so does this."""
+
+
+def _is_cluster_client_key(key: str) -> bool:
+    return _is_client_key(key) or key in _COMMON_CLIENT_KEYS
+
+
 def _parse_bool(value: str | None) -> bool:
     """``Boolean.parseBoolean``: only ``true`` (any case) is true."""
     return value is not None and value.strip().lower() == "true"
 
 
 @cache
-def _connector_config_names() -> frozenset[str]:
-    """Every setting the three connectors define (Kafka copies these from the top level)."""
+def _connector_config_names(connector: str) -> frozenset[str]:
+    """The settings ``connector`` defines, which are copied to it from the top level (Kafka
+    copies every connector setting to all three; only the connector's own are copied here, so
+    that none of them warns about a key it does not know)."""
     from sluice.connectors.mirror.checkpoint_config import checkpoint_config_def
     from sluice.connectors.mirror.mirror_config import mirror_config_def
     from sluice.runtime.connector_config import source_connector_config_def
 
-    names: set[str] = set()
-    for definition in (mirror_config_def(), checkpoint_config_def(), source_connector_config_def()):
-        names.update(definition.names())
-    return frozenset(names)
+    own = checkpoint_config_def() if "Checkpoint" in connector else mirror_config_def()
+    return frozenset(own.names()) | frozenset(source_connector_config_def().names())
 
 
 class MirrorMakerConfig:
@@ -223,14 +248,14 @@ class MirrorMakerConfig:
 
     def connector_config(self, pair: SourceAndTarget, connector: str) -> dict[str, str]:
         """The config of ``connector`` (a simple class name) for ``pair``, as Kafka writes it."""
-        names = _connector_config_names()
+        names = _connector_config_names(connector)
         props = {k: v for k, v in self.props.items() if k in names}
         props.update(self._with_prefix("config.providers", "replication.policy"))
         for side, cluster in (("source", pair.source), ("target", pair.target)):
             for key, value in self.cluster_props(cluster).items():
                 if _CLIENT_ROLE.match(key):
                     props[f"{side}.{key}"] = value
-                else:
+                elif _is_cluster_client_key(key):
                     props[f"{side}.cluster.{key}"] = value
         props.setdefault("name", connector)
         props.setdefault("connector.class", _PACKAGE + connector)

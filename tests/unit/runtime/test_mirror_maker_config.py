@@ -86,6 +86,8 @@ def test_connector_config_layers() -> None:
             "not.a.connector.setting": "x",
             "A.consumer.fetch.min.bytes": "100",
             "A.max.poll": "7",
+            "A.client.id": "mm2-a",
+            "B.group.id": "not-for-the-connectors",
             "B.producer.linger.ms": "5",
             "A->B.topics": "orders.*",
             "A->B.tasks.max": "2",
@@ -102,10 +104,15 @@ def test_connector_config_layers() -> None:
     assert source["target.cluster.bootstrap.servers"] == "b:9092"
     assert source["source.consumer.bootstrap.servers"] == "a:9092"
     assert source["source.consumer.fetch.min.bytes"] == "100"
-    assert source["source.cluster.max.poll"] == "7"
+    # Only client settings reach the clients; a cluster's worker settings stay the worker's.
+    assert "source.cluster.max.poll" not in source
+    assert source["source.cluster.client.id"] == "mm2-a"
+    assert "target.cluster.group.id" not in source
     assert source["target.producer.linger.ms"] == "5"
     assert source["replication.factor"] == "1"
-    assert source["sync.group.offsets.enabled"] == "true"
+    assert "sync.group.offsets.enabled" not in source  # the checkpoint connector's setting
+    checkpoint = config.connector_config(AB, "MirrorCheckpointConnector")
+    assert checkpoint["sync.group.offsets.enabled"] == "true"
     assert source["topics"] == "orders.*"
     assert source["tasks.max"] == "2"
     assert source["producer.override.acks"] == "all"
