@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+import subprocess
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
-__all__ = ["REPO", "java_tool", "kafka_libs"]
+__all__ = ["REPO", "LineHarness", "compile_line_harness", "java_tool", "kafka_libs"]
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,3 +44,41 @@ def java_tool(name: str) -> str:
     if found is None:
         pytest.fail(f"`{name}` not found: a JDK (17 or later) is needed for the Java compat tests")
     return found
+
+
+LineHarness = Callable[[list[str]], list[str]]
+"""Answers a batch of one-line jobs with one line each, in one JVM."""
+
+
+def compile_line_harness(
+    source: Path, main_class: str, required: Sequence[str], build: Path
+) -> LineHarness:
+    """Compile ``source`` against Kafka's jars into ``build``; the returned function runs
+    ``main_class`` with the jobs on stdin, one per line, and returns its answer lines (the
+    harness ends with ``END``)."""
+    classpath = str(kafka_libs(required) / "*")
+    compiled = subprocess.run(
+        [java_tool("javac"), "-nowarn", "-cp", classpath, "-d", str(build), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if compiled.returncode != 0:
+        pytest.fail(f"javac failed on {source.name}:\n{compiled.stderr}")
+
+    def run(jobs: list[str]) -> list[str]:
+        done = subprocess.run(
+            [java_tool("java"), "-cp", f"{classpath}{os.pathsep}{build}", main_class],
+            input="".join(job + "\n" for job in jobs),
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=120,
+        )
+        lines = done.stdout.split("\n")
+        if done.returncode != 0 or lines[-2:] != ["END", ""]:
+            pytest.fail(f"the Java harness failed:\n{done.stderr[-3000:]}")
+        assert len(lines) == len(jobs) + 2
+        return lines[:-2]
+
+    return run

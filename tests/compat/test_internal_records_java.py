@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import struct
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +36,7 @@ from sluice.storage import status_records as sr
 from sluice.storage.config import SessionKey
 from sluice.storage.offset_codec import decode_key, decode_value, encode_key, encode_value
 from sluice.storage.status import TopicStatus
-from tests.compat.java_tools import java_tool, kafka_libs
+from tests.compat.java_tools import LineHarness, compile_line_harness
 from tests.fixtures.java_partitioner import java_partition
 
 pytestmark = pytest.mark.compat
@@ -70,35 +68,14 @@ NASTY = [
 
 
 @pytest.fixture(scope="module")
-def java(tmp_path_factory: pytest.TempPathFactory) -> Callable[[list[str]], list[str]]:
+def java(tmp_path_factory: pytest.TempPathFactory) -> LineHarness:
     """Compiles the harness once; returns a function answering a batch of jobs in one JVM."""
-    classpath = str(kafka_libs(REQUIRED_JARS) / "*")
-    build = tmp_path_factory.mktemp("internal-records-harness")
-    compiled = subprocess.run(
-        [java_tool("javac"), "-nowarn", "-cp", classpath, "-d", str(build), str(HARNESS)],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    return compile_line_harness(
+        HARNESS,
+        "InternalRecordsHarness",
+        REQUIRED_JARS,
+        tmp_path_factory.mktemp("internal-records-harness"),
     )
-    if compiled.returncode != 0:
-        pytest.fail(f"javac failed on {HARNESS.name}:\n{compiled.stderr}")
-
-    def run(jobs: list[str]) -> list[str]:
-        done = subprocess.run(
-            [java_tool("java"), "-cp", f"{classpath}{os.pathsep}{build}", "InternalRecordsHarness"],
-            input="".join(job + "\n" for job in jobs),
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=120,
-        )
-        lines = done.stdout.split("\n")
-        if done.returncode != 0 or lines[-2:] != ["END", ""]:
-            pytest.fail(f"the Java harness failed:\n{done.stderr[-3000:]}")
-        assert len(lines) == len(jobs) + 2
-        return lines[:-2]
-
-    return run
 
 
 def _b64(data: bytes | str) -> str:

@@ -9,8 +9,6 @@ each side reads the other's bytes into the record meant.
 from __future__ import annotations
 
 import base64
-import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,7 +26,7 @@ from sluice.connectors.mirror.offset_sync import (
     encode_offset_sync_key,
     encode_offset_sync_value,
 )
-from tests.compat.java_tools import java_tool, kafka_libs
+from tests.compat.java_tools import LineHarness, compile_line_harness
 
 pytestmark = pytest.mark.compat
 
@@ -43,39 +41,14 @@ Java = Callable[[list[str]], list[str]]
 
 
 @pytest.fixture(scope="module")
-def java(tmp_path_factory: pytest.TempPathFactory) -> Java:
-    classpath = str(kafka_libs(REQUIRED_JARS) / "*")
-    build = tmp_path_factory.mktemp("mirror-records-harness")
-    compiled = subprocess.run(
-        [java_tool("javac"), "-nowarn", "-cp", classpath, "-d", str(build), str(HARNESS)],
-        capture_output=True,
-        text=True,
-        timeout=120,
+def java(tmp_path_factory: pytest.TempPathFactory) -> LineHarness:
+    """Compiles the harness once; returns a function answering a batch of jobs in one JVM."""
+    return compile_line_harness(
+        HARNESS,
+        "org.apache.kafka.connect.mirror.MirrorRecordsHarness",
+        REQUIRED_JARS,
+        tmp_path_factory.mktemp("mirror-records-harness"),
     )
-    if compiled.returncode != 0:
-        pytest.fail(f"javac failed on {HARNESS.name}:\n{compiled.stderr}")
-
-    def run(jobs: list[str]) -> list[str]:
-        done = subprocess.run(
-            [
-                java_tool("java"),
-                "-cp",
-                f"{classpath}{os.pathsep}{build}",
-                "org.apache.kafka.connect.mirror.MirrorRecordsHarness",
-            ],
-            input="".join(job + "\n" for job in jobs),
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=120,
-        )
-        lines = done.stdout.split("\n")
-        if done.returncode != 0 or lines[-2:] != ["END", ""]:
-            pytest.fail(f"the Java harness failed:\n{done.stderr[-3000:]}")
-        assert len(lines) == len(jobs) + 2
-        return lines[:-2]
-
-    return run
 
 
 def _b64(data: bytes | str) -> str:
