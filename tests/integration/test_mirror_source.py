@@ -136,6 +136,22 @@ def test_topics_mirrored_byte_for_byte(
     got = consume_all(kafka_bootstrap_b, f"A.{later}", 2, timeout=20)
     assert sorted(m.partition() for m in got) == [0, 1]
 
+    # A partition added later on A is added to the remote topic and mirrored too.
+    from confluent_kafka.admin import NewPartitions
+
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})  # kept: its futures need it
+    admin.create_partitions([NewPartitions(later, 3)])[later].result(30)
+    produce(kafka_bootstrap, later, [(2, b"k", b"in the new partition", base, None)])
+    admin_b = AdminClient({"bootstrap.servers": kafka_bootstrap_b})
+
+    def widened() -> bool:
+        meta = admin_b.list_topics(f"A.{later}", timeout=10).topics[f"A.{later}"]
+        return len(meta.partitions) == 3
+
+    wait_for(widened, timeout=30, message="the remote topic got the added partition")
+    got = consume_all(kafka_bootstrap_b, f"A.{later}", 3, timeout=30)
+    assert sorted(m.partition() for m in got) == [0, 1, 2]
+
     def synced() -> bool:
         syncs = [
             decode_offset_sync(m.key(), m.value())
