@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, Producer, TopicPartition
+from confluent_kafka import Message, Producer
 from confluent_kafka.admin import AdminClient
 
 from sluice.connectors.mirror.heartbeat import decode_heartbeat
 from sluice.connectors.mirror.offset_sync import decode_offset_sync
 from sluice.testing import EmbeddedWorker, wait_for
-from tests.fixtures.kafka import _wait_for_partitions, consume_all, create_topic
+from tests.fixtures.kafka import consume_all, create_topic
+from tests.fixtures.mirror_flow import read_topic
 
 BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter"
 SOURCE = "org.apache.kafka.connect.mirror.MirrorSourceConnector"
@@ -64,28 +65,6 @@ def produce(bootstrap: str, topic: str, rows: list[tuple[int, bytes, bytes, int,
 
 def fingerprint(m: Message) -> tuple[Any, ...]:
     return (m.partition(), m.offset(), m.key(), m.value(), m.timestamp(), m.headers())
-
-
-def read_all(bootstrap: str, topic: str) -> list[Message]:
-    """Everything in ``topic`` now (it may be shared with other tests and earlier runs)."""
-    consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": uuid.uuid4().hex, "enable.partition.eof": True}
-    )
-    try:
-        parts = _wait_for_partitions(consumer, topic, time.monotonic() + 10)
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
-        got: list[Message] = []
-        done: set[int] = set()
-        deadline = time.monotonic() + 10
-        while len(done) < len(parts) and time.monotonic() < deadline:
-            for m in consumer.consume(500, 0.5):
-                if m.error() is None:
-                    got.append(m)
-                elif m.partition() is not None:
-                    done.add(m.partition())  # partition EOF
-        return got
-    finally:
-        consumer.close()
 
 
 def topic_exists(bootstrap: str, topic: str) -> bool:
@@ -155,7 +134,7 @@ def test_topics_mirrored_byte_for_byte(
     def synced() -> bool:
         syncs = [
             decode_offset_sync(m.key(), m.value())
-            for m in read_all(kafka_bootstrap, "mm2-offset-syncs.B.internal")
+            for m in read_topic(kafka_bootstrap, "mm2-offset-syncs.B.internal")
         ]
         return {s.partition for s in syncs if s.topic == topic} == {0, 1, 2}
 
@@ -163,7 +142,8 @@ def test_topics_mirrored_byte_for_byte(
 
     def beating() -> bool:
         beats = [
-            decode_heartbeat(m.key(), m.value()) for m in read_all(kafka_bootstrap_b, "heartbeats")
+            decode_heartbeat(m.key(), m.value())
+            for m in read_topic(kafka_bootstrap_b, "heartbeats")
         ]
         now = time.time() * 1000
         return any(
@@ -192,7 +172,7 @@ def test_topics_mirrored_byte_for_byte(
         def relayed() -> bool:
             if not topic_exists(kafka_bootstrap_b, "A.heartbeats"):
                 return False
-            beats = read_all(kafka_bootstrap_b, "A.heartbeats")
+            beats = read_topic(kafka_bootstrap_b, "A.heartbeats")
             return any(
                 (decode_heartbeat(m.key(), m.value()).source_cluster_alias) == "B" for m in beats
             )

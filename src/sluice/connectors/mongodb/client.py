@@ -15,7 +15,7 @@ from pymongo.uri_parser import parse_uri
 
 from sluice.api import ConfigError, ConnectError
 
-__all__ = ["CONNECTION_URI", "check_uri", "connect", "redact"]
+__all__ = ["CONNECTION_URI", "check_uri", "connect", "pem_file", "redact"]
 
 CONNECTION_URI = "connection.uri"
 SERVER_SELECTION_TIMEOUT_MS = 10_000
@@ -57,3 +57,23 @@ def connect(uri: str, **options: Any) -> MongoClient[dict[str, Any]]:
         client.close()
         raise ConnectError(f"Cannot reach MongoDB at {redact(uri)} ({CONNECTION_URI}): {e}") from e
     return client
+
+
+def pem_file(key: str, path: str) -> str:
+    """``path`` when it is a readable PEM file; a :class:`ConfigError` naming ``key`` else.
+
+    The official connector takes Java key stores in ``connection.ssl.*``; pymongo reads PEM.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError as e:
+        raise ConfigError.invalid(key, path, f"cannot read it: {e}") from None
+    if b"-----BEGIN" not in head:
+        raise ConfigError.invalid(
+            key,
+            path,
+            "not a PEM file: sluice cannot read Java key stores (convert the store with keytool "
+            "and openssl, or use the tlsCAFile/tlsCertificateKeyFile options of connection.uri)",
+        )
+    return path

@@ -29,7 +29,7 @@ from sluice.api import (
     Password,
     Width,
 )
-from sluice.connectors.mongodb.client import CONNECTION_URI, check_uri, redact
+from sluice.connectors.mongodb.client import CONNECTION_URI, check_uri, pem_file, redact
 from sluice.connectors.mongodb.sink_processing import TopicPipeline
 from sluice.connectors.mongodb.sink_topic_config import (
     TOPIC_OVERRIDE_PREFIX,
@@ -267,23 +267,6 @@ def _override_topics(props: Mapping[str, str]) -> list[str]:
     return list(found)
 
 
-def _pem(key: str, path: str) -> str:
-    """``path`` when it is a readable PEM file; a :class:`ConfigError` naming ``key`` else."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4096)
-    except OSError as e:
-        raise ConfigError.invalid(key, path, f"cannot read it: {e}") from None
-    if b"-----BEGIN" not in head:
-        raise ConfigError.invalid(
-            key,
-            path,
-            "not a PEM file: sluice cannot read Java key stores (convert the store with keytool "
-            "and openssl)",
-        )
-    return path
-
-
 class SinkSettings:
     """The parsed connector configuration; :meth:`topic` gives one topic's settings."""
 
@@ -322,10 +305,10 @@ class SinkSettings:
         tls: dict[str, str] = {}
         truststore = (cfg.get_string("connection.ssl.truststore") or "").strip()
         if truststore:
-            tls["tlsCAFile"] = _pem("connection.ssl.truststore", truststore)
+            tls["tlsCAFile"] = pem_file("connection.ssl.truststore", truststore)
         keystore = (cfg.get_string("connection.ssl.keystore") or "").strip()
         if keystore:
-            tls["tlsCertificateKeyFile"] = _pem("connection.ssl.keystore", keystore)
+            tls["tlsCertificateKeyFile"] = pem_file("connection.ssl.keystore", keystore)
             secret = cfg.get_password("connection.ssl.keystorePassword")
             if secret is not None and secret.value():
                 tls["tlsCertificateKeyFilePassword"] = secret.value()

@@ -35,7 +35,6 @@ from pymongo.server_api import ServerApi
 
 import sluice
 from sluice.api import (
-    ConfigError,
     ConnectError,
     RetriableError,
     SourceRecord,
@@ -51,7 +50,7 @@ from sluice.connectors.mongodb.change_stream import (
     invalidated_resume_token,
     resume_token_lost,
 )
-from sluice.connectors.mongodb.client import connect, redact
+from sluice.connectors.mongodb.client import connect, pem_file, redact
 from sluice.connectors.mongodb.copy_existing import CopyExisting
 from sluice.connectors.mongodb.heartbeats import Heartbeats
 from sluice.connectors.mongodb.json_formatters import RELAXED_JSON
@@ -100,28 +99,12 @@ def open_client(settings: SourceSettings) -> MongoClient[dict[str, Any]]:
             deprecation_errors=settings.server_api_deprecation_errors,
         )
     if settings.truststore:
-        options["tlsCAFile"] = _pem(settings.truststore, "connection.ssl.truststore")
+        options["tlsCAFile"] = pem_file("connection.ssl.truststore", settings.truststore)
     if settings.keystore:
-        options["tlsCertificateKeyFile"] = _pem(settings.keystore, "connection.ssl.keystore")
+        options["tlsCertificateKeyFile"] = pem_file("connection.ssl.keystore", settings.keystore)
         if settings.keystore_password:
             options["tlsCertificateKeyFilePassword"] = settings.keystore_password
     return connect(settings.uri, **options)
-
-
-def _pem(path: str, key: str) -> str:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4096)
-    except OSError as e:
-        raise ConfigError.invalid(key, path, f"cannot read it: {e}") from e
-    if b"-----BEGIN" not in head:
-        raise ConfigError.invalid(
-            key,
-            path,
-            "not a PEM file; sluice cannot read Java key stores (convert it with keytool and "
-            "openssl, or use the tlsCAFile/tlsCertificateKeyFile options of connection.uri)",
-        )
-    return path
 
 
 class MongoSourceTask(SourceTask):
