@@ -19,6 +19,7 @@ Errors (all :class:`LocalKafkaError`):
 from __future__ import annotations
 
 import argparse
+import atexit
 import base64
 import contextlib
 import hashlib
@@ -403,6 +404,20 @@ def _free_port_pair_after(port: int, tries: int = 100) -> int | None:
 # Python from warning that a child is "still running" when they are collected: outliving us
 # is the point of a detached broker.
 _children: dict[int, subprocess.Popen[bytes]] = {}
+
+
+@atexit.register
+def _leave_brokers_running() -> None:
+    """Tell the Popen objects that a broker outliving this process is intended.
+
+    Module teardown collects ``_children``; a Popen collected while its process runs prints
+    "ResourceWarning: subprocess N is still running". The broker is detached on purpose (its pid
+    file lets the next ``sluice kafka`` find it), so it is marked as handed over instead.
+    """
+    for pid, child in list(_children.items()):
+        if child.poll() is None:
+            child.returncode = 0
+        del _children[pid]
 
 
 def _reap(pid: int) -> None:
