@@ -64,16 +64,36 @@ class Inputs:
         """``count`` B3 orders as TSV lines."""
         return self._file(f"orders-{count}.tsv", count, records.tsv_line)
 
+    def orders_files(self, count: int, parts: int) -> list[Path]:
+        """``count`` B3 orders split into ``parts`` TSV files of (nearly) equal length."""
+        if parts == 1:
+            return [self.orders_file(count)]
+        bounds = [count * k // parts for k in range(parts + 1)]
+        return [
+            self._file(
+                f"orders-{count}-part{k + 1}of{parts}.tsv",
+                bounds[k + 1] - bounds[k],
+                lambda i, first=bounds[k]: records.tsv_line(first + i),
+            )
+            for k in range(parts)
+        ]
+
     # -- topics -----------------------------------------------------------------------------------
-    def _topic(self, name: str, count: int, values: Callable[[], Iterator[bytes]]) -> str:
+    def _topic(
+        self,
+        name: str,
+        count: int,
+        values: Callable[[], Iterator[bytes]],
+        partitions: int = 1,
+    ) -> str:
         if self.broker.topic_exists(name):
             if self.broker.end_offset(name) == count:
                 return name
             self.broker.delete_topics([name])
             self._await_deleted(name)
-        self.broker.create_topic(name)
+        self.broker.create_topic(name, partitions=partitions)
         started = time.monotonic()
-        self._produce(name, count, values())
+        self._produce(name, count, values(), partitions)
         self.progress.done(
             f"pre-filled topic {name} ({count:,} records) in {time.monotonic() - started:.1f}s"
         )
@@ -84,7 +104,8 @@ class Inputs:
         while self.broker.topic_exists(name) and time.monotonic() < deadline:
             time.sleep(0.2)
 
-    def _produce(self, topic: str, count: int, values: Iterator[bytes]) -> None:
+    def _produce(self, topic: str, count: int, values: Iterator[bytes], partitions: int) -> None:
+        """Fill ``topic``, spreading the values round-robin over its partitions."""
         producer = Producer(
             {
                 "bootstrap.servers": self.broker.bootstrap,
@@ -104,7 +125,9 @@ class Inputs:
         for sent, value in enumerate(values, 1):
             while True:
                 try:
-                    producer.produce(topic, value, on_delivery=on_delivery)
+                    producer.produce(
+                        topic, value, partition=sent % partitions, on_delivery=on_delivery
+                    )
                     break
                 except BufferError:
                     producer.poll(0.05)
@@ -126,10 +149,11 @@ class Inputs:
 
         return self._topic(f"bench-in-lines-{size}B-{count}", count, values)
 
-    def orders_topic(self, count: int) -> str:
+    def orders_topic(self, count: int, partitions: int = 1) -> str:
         """A topic holding ``count`` orders as JsonConverter envelopes (schemas enabled)."""
 
         def values() -> Iterator[bytes]:
             return (records.envelope(i) for i in range(count))
 
-        return self._topic(f"bench-in-orders-{count}", count, values)
+        name = f"bench-in-orders-{count}" + (f"-p{partitions}" if partitions > 1 else "")
+        return self._topic(name, count, values, partitions)

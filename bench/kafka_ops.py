@@ -55,11 +55,16 @@ class Broker:
         return found is not None and found.error is None
 
     def create_topic(
-        self, topic: str, config: dict[str, str] | None = None, timeout: float = 60.0
+        self,
+        topic: str,
+        config: dict[str, str] | None = None,
+        timeout: float = 60.0,
+        partitions: int = 1,
     ) -> str:
-        """Create a one-partition topic and wait until it has a leader."""
+        """Create a topic (one partition unless told) and wait until each partition has a leader."""
+        new = NewTopic(topic, partitions, replication_factor=1, config=dict(config or {}))
         futures = self.admin.create_topics(
-            [NewTopic(topic, num_partitions=1, replication_factor=1, config=dict(config or {}))],
+            [new],
             operation_timeout=timeout,
         )
         futures[topic].result(timeout=timeout)
@@ -86,18 +91,33 @@ class Broker:
                 future.result(timeout=60)
 
     # -- offsets and timestamps ---------------------------------------------------------------
-    def end_offset(self, topic: str) -> int:
-        """Records in the one-partition topic (its high watermark), 0 before it exists."""
+    def partitions(self, topic: str) -> int:
+        """How many partitions ``topic`` has (0 before it exists)."""
         try:
-            _low, high = self._probe.get_watermark_offsets(
-                TopicPartition(topic, 0), timeout=10, cached=False
-            )
+            meta = self.admin.list_topics(topic=topic, timeout=10).topics.get(topic)
         except KafkaException:
             return 0
-        return max(0, int(high))
+        return len(meta.partitions) if meta is not None and meta.error is None else 0
 
-    def record_timestamp(self, topic: str, offset: int, timeout: float = 30.0) -> float:
-        """The timestamp of the record at ``offset``, in epoch seconds."""
+    def end_offset(self, topic: str, partition: int | None = None) -> int:
+        """Records in ``partition`` (all partitions when None): high watermarks, 0 before the
+        topic exists."""
+        parts = [partition] if partition is not None else range(max(1, self.partitions(topic)))
+        total = 0
+        for p in parts:
+            try:
+                _low, high = self._probe.get_watermark_offsets(
+                    TopicPartition(topic, p), timeout=10, cached=False
+                )
+            except KafkaException:
+                continue
+            total += max(0, int(high))
+        return total
+
+    def record_timestamp(
+        self, topic: str, offset: int, timeout: float = 30.0, partition: int = 0
+    ) -> float:
+        """The timestamp of the record at ``offset`` of ``partition``, in epoch seconds."""
         consumer = Consumer(
             {
                 "bootstrap.servers": self.bootstrap,
@@ -107,7 +127,7 @@ class Broker:
             }
         )
         try:
-            consumer.assign([TopicPartition(topic, 0, offset)])
+            consumer.assign([TopicPartition(topic, partition, offset)])
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 msg = consumer.poll(0.5)
@@ -132,13 +152,17 @@ class GroupOffsets:
             {"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False}
         )
 
-    def committed(self, topic: str) -> int:
-        """The committed offset on partition 0 of ``topic``, or -1 when there is none."""
+    def committed(self, topic: str, partitions: int = 1) -> int:
+        """The committed offsets on the first ``partitions`` partitions of ``topic``, summed;
+        -1 while none has a commit."""
         try:
-            found = self._consumer.committed([TopicPartition(topic, 0)], timeout=10)
+            found = self._consumer.committed(
+                [TopicPartition(topic, p) for p in range(partitions)], timeout=10
+            )
         except KafkaException:
             return -1
-        return int(found[0].offset) if found and found[0].offset >= 0 else -1
+        offsets = [int(tp.offset) for tp in found or [] if tp.offset >= 0]
+        return sum(offsets) if offsets else -1
 
     def close(self) -> None:
         self._consumer.close()

@@ -80,16 +80,31 @@ class WorkerProcess:
         return self
 
     def _sample_loop(self) -> None:
+        """Samples the worker with its child processes (sluice runs tasks in processes): CPU is
+        the sum over every process seen so far, the last figure kept for those that ended; RSS
+        the sum over those alive."""
         ps = self._ps
         assert ps is not None
+        child_cpu: dict[int, float] = {}
         while not self._stop.is_set():
             try:
                 with ps.oneshot():
                     cpu = ps.cpu_times()
                     rss = ps.memory_info().rss
+                children = ps.children(recursive=True)
             except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
                 return
-            self.samples.append(Sample(time.time(), cpu.user + cpu.system, rss))
+            for child in children:
+                try:
+                    with child.oneshot():
+                        times = child.cpu_times()
+                        child_rss = child.memory_info().rss
+                except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+                    continue
+                child_cpu[child.pid] = times.user + times.system
+                rss += child_rss
+            total = cpu.user + cpu.system + sum(child_cpu.values())
+            self.samples.append(Sample(time.time(), total, rss))
             self._stop.wait(SAMPLE_INTERVAL)
 
     def alive(self) -> bool:

@@ -139,6 +139,9 @@ def workload_entry(
         vs_java, vs_raw = entry["ratio_vs_java"], entry["ratio_vs_raw"]
         if workload.id.startswith("B3"):
             entry["target_met"] = None if vs_java is None else vs_java >= 0.8
+        elif workload.id.startswith("B5"):
+            one_task = workload.id.endswith("-1t")
+            entry["target_met"] = None if vs_java is None or one_task else vs_java >= 1.5
         else:
             entry["target_met"] = (
                 None if vs_java is None or vs_raw is None else vs_java >= 1.5 and vs_raw >= 0.5
@@ -203,11 +206,35 @@ def render_table(results: dict[str, dict[str, Any]]) -> str:
             )
         for err in e.get("errors", []):
             lines.append(f"{'':<16}! {err.splitlines()[0][:150]}")
+    lines.extend(_b5_scaling(results))
     lines.append(
         "rec/s and MB/s: medians of the measured runs; CPU/M: worker CPU seconds per million "
         "records; RSS: peak MB"
     )
     return "\n".join(lines)
+
+
+def b5_scaling(results: dict[str, dict[str, Any]]) -> dict[str, float | None]:
+    """records/s with N tasks over records/s with one, per B5 direction, side and N."""
+    out: dict[str, float | None] = {}
+    for wid, e in results.items():
+        if not wid.startswith("B5-") or wid.endswith("-1t"):
+            continue
+        base = results.get(wid.rsplit("-", 1)[0] + "-1t")
+        if base is None:
+            continue
+        for side in ("sluice", "java"):
+            key = f"{side}_records_per_s"
+            out[f"{wid} {side}"] = _round(_ratio(e.get(key), base.get(key)))
+    return out
+
+
+def _b5_scaling(results: dict[str, dict[str, Any]]) -> list[str]:
+    scaling = b5_scaling(results)
+    if not scaling:
+        return []
+    text = ", ".join(f"{k} x{_fmt(v, '.2f')}" for k, v in scaling.items())
+    return [f"B5 scaling (N tasks vs 1; target sluice 2t >= 1.7): {text}"]
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

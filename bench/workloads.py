@@ -16,6 +16,7 @@ CPU seconds are the worker process's user+system time inside the window, from ps
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import threading
@@ -189,21 +190,25 @@ def _run_source(
     side: Side,
     label: str,
     workload: str,
-    input_file: Path,
+    input_files: list[Path],
     count: int,
     connector_class: str,
     json_values: bool,
     transforms: dict[str, str],
 ) -> RunResult:
+    """One source run; with several input files, one task each into as many partitions."""
     broker = ctx.broker
-    topic = broker.create_topic(_unique(f"bench-{workload}-{side.name}"), LOG_APPEND_TIME)
+    tasks = len(input_files)
+    topic = broker.create_topic(
+        _unique(f"bench-{workload}-{side.name}"), LOG_APPEND_TIME, partitions=tasks
+    )
     run_dir = ctx.run_dir(workload, side, label)
     name = _unique(f"{workload.lower()}-{side.name}")
     connector = {
         "name": name,
         "connector.class": connector_class,
-        "tasks.max": "1",
-        "file": str(input_file),
+        "tasks.max": str(tasks),
+        "file": ",".join(str(f) for f in input_files),
         "topic": topic,
         **transforms,
     }
@@ -220,19 +225,24 @@ def _run_source(
             deadline,
             0.1,
         )
-        size = input_file.stat().st_size
+        size = sum(f.stat().st_size for f in input_files)
         _wait(
             ctx,
             proc,
             f"{what}: committed bytes",
-            lambda: _position(side, name, input_file),
+            lambda: sum(max(0, _position(side, name, f)) for f in input_files),
             size,
             deadline,
             0.02,
         )
         t_end = time.time()
-        t_first = broker.record_timestamp(topic, 0)
-        t_last = broker.record_timestamp(topic, count - 1)
+        firsts, lasts = [], []
+        for p in range(tasks):
+            end = broker.end_offset(topic, p)
+            if end:
+                firsts.append(broker.record_timestamp(topic, 0, partition=p))
+                lasts.append(broker.record_timestamp(topic, end - 1, partition=p))
+        t_first, t_last = min(firsts), max(lasts)
     finally:
         proc.stop()
         broker.delete_topics([topic])
@@ -290,7 +300,9 @@ def _run_sink(
     expected_bytes: int | None,
     json_values: bool,
     transforms: dict[str, str],
+    tasks: int = 1,
 ) -> RunResult:
+    """One sink run of ``tasks`` tasks over a topic of as many partitions."""
     broker = ctx.broker
     run_dir = ctx.run_dir(workload, side, label)
     out = run_dir / "sink-output.txt"
@@ -298,7 +310,7 @@ def _run_sink(
     connector = {
         "name": name,
         "connector.class": FILE_SINK,
-        "tasks.max": "1",
+        "tasks.max": str(tasks),
         "file": str(out),
         "topics": topic,
         **transforms,
@@ -323,7 +335,7 @@ def _run_sink(
             ctx,
             proc,
             f"{what}: committed records",
-            lambda: group.committed(topic),
+            lambda: group.committed(topic, tasks),
             count,
             deadline,
             0.05,
@@ -468,7 +480,7 @@ def plan(scale: float) -> list[Workload]:
                 side,
                 label,
                 wid,
-                ctx.inputs.lines_file(size, count),
+                [ctx.inputs.lines_file(size, count)],
                 count,
                 FILE_SOURCE,
                 False,
@@ -524,7 +536,7 @@ def plan(scale: float) -> list[Workload]:
             side,
             label,
             "B3-source",
-            ctx.inputs.orders_file(b3),
+            [ctx.inputs.orders_file(b3)],
             b3,
             TSV_SOURCE,
             True,
@@ -547,8 +559,58 @@ def plan(scale: float) -> list[Workload]:
     out.append(
         Workload("B4-idle", "idle", B4_LINES * 3, 100, None, _run_idle, "rss<=0.25x startup<=0.25x")
     )
+    out.extend(_b5(b3, envelope_bytes))
     order = ["B1-100B", "B1-1KB", "B2-100B", "B2-1KB", "B3-source", "B3-sink", "B4-idle"]
-    return sorted(out, key=lambda w: order.index(w.id))
+    return sorted(out, key=lambda w: (order.index(w.id) if w.id in order else len(order), w.id))
+
+
+def b5_task_counts() -> list[int]:
+    """1, 2 and the machine's core count (once each)."""
+    return sorted({1, 2, os.cpu_count() or 1})
+
+
+def _b5(count: int, envelope_bytes: float) -> list[Workload]:
+    """B5: B3's converter and chain with ``tasks.max`` = 1, 2 and the core count, over as many
+    partitions (sink) or input files (source): does a connector scale with its tasks?"""
+    out: list[Workload] = []
+    for tasks in b5_task_counts():
+
+        def source(ctx: BenchContext, side: Side, label: str, tasks: int = tasks) -> RunResult:
+            return _run_source(
+                ctx,
+                side,
+                label,
+                f"B5-source-{tasks}t",
+                ctx.inputs.orders_files(count, tasks),
+                count,
+                TSV_SOURCE,
+                True,
+                B3_TRANSFORMS,
+            )
+
+        def sink(ctx: BenchContext, side: Side, label: str, tasks: int = tasks) -> RunResult:
+            topic = ctx.inputs.orders_topic(count, tasks)
+            wid = f"B5-sink-{tasks}t"
+            return _run_sink(ctx, side, label, wid, topic, count, None, True, B3_TRANSFORMS, tasks)
+
+        target = "java>=1.5x" if tasks > 1 else "-"
+        out.append(
+            Workload(
+                f"B5-source-{tasks}t",
+                "source",
+                count,
+                envelope_bytes,
+                "B0-produce-1KB",
+                source,
+                target,
+            )
+        )
+        out.append(
+            Workload(
+                f"B5-sink-{tasks}t", "sink", count, envelope_bytes, "B0-consume-1KB", sink, target
+            )
+        )
+    return out
 
 
 def summarize(values: list[float]) -> float | None:

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 
 from sluice.api import (
     ConfigDef,
+    ConfigError,
     ConfigType,
     Importance,
     Schema,
@@ -68,7 +69,12 @@ _PARSERS: list[tuple[str, Callable[[str], Any]]] = [
 def _config_def() -> ConfigDef:
     return (
         ConfigDef()
-        .define("file", ConfigType.STRING, importance=Importance.HIGH, documentation="TSV file")
+        .define(
+            "file",
+            ConfigType.STRING,
+            importance=Importance.HIGH,
+            documentation="TSV file, or several separated by commas: one task each",
+        )
         .define("topic", ConfigType.STRING, importance=Importance.HIGH, documentation="Topic")
         .define("batch.size", ConfigType.INT, 2000, importance=Importance.LOW)
     )
@@ -95,7 +101,11 @@ class TsvStructSourceConnector(SourceConnector):
         return TsvStructSourceTask
 
     def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        return [dict(self._props)]
+        """One task per file of the comma-separated ``file`` (B5 runs one file per task)."""
+        files = [f.strip() for f in self._props["file"].split(",") if f.strip()]
+        if len(files) > max_tasks:
+            raise ConfigError(f"{len(files)} files need tasks.max >= {len(files)}", "file")
+        return [{**self._props, "file": f} for f in files]
 
     def stop(self) -> None:
         return None

@@ -7,6 +7,7 @@ every workload produced figures on both sides and the report files exist.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,11 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 
 RATE_WORKLOADS = ["B1-100B", "B1-1KB", "B2-100B", "B2-1KB", "B3-source", "B3-sink"]
+B5_WORKLOADS = [
+    f"B5-{kind}-{tasks}t"
+    for tasks in sorted({1, 2, os.cpu_count() or 1})
+    for kind in ("sink", "source")
+]
 RAW_WORKLOADS = ["B0-produce-100B", "B0-produce-1KB", "B0-consume-100B", "B0-consume-1KB"]
 
 
@@ -53,13 +59,14 @@ def test_bench_harness_reports_every_workload(kafka_bootstrap: str, tmp_path: Pa
     assert done.returncode == 0, f"bench failed:\n{done.stdout}\n{done.stderr[-4000:]}"
 
     results = json.loads((results_dir / "latest.json").read_text())
-    assert list(results) == [*RAW_WORKLOADS, *RATE_WORKLOADS, "B4-idle"], done.stderr[-4000:]
+    expected = [*RAW_WORKLOADS, *RATE_WORKLOADS, "B4-idle", *sorted(B5_WORKLOADS)]
+    assert list(results) == expected, done.stderr[-4000:]
     problems = [f"{wid}: {e}" for wid, entry in results.items() for e in entry["errors"]]
     assert not problems, "\n".join(problems)
 
     for wid in RAW_WORKLOADS:
         assert results[wid]["raw_records_per_s"] > 0, wid
-    for wid in RATE_WORKLOADS:
+    for wid in [*RATE_WORKLOADS, *B5_WORKLOADS]:
         entry = results[wid]
         for key in (
             "sluice_records_per_s",

@@ -22,7 +22,7 @@ import functools
 import math
 import re
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any, Final
 
@@ -469,12 +469,59 @@ def _struct_plan(schema: Schema) -> _StructPlan:
     return plan
 
 
+def _null_text(_: None) -> str:
+    return "null"
+
+
+def _bool_text(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _str_text(value: str) -> str:
+    return value
+
+
+# Exact types of schemaless scalars and their Java text: one dict lookup instead of a chain of
+# isinstance checks, which dominated printing the flat maps that schemaless JSON gives.
+_SCALAR_TEXT: dict[type, Callable[[Any], str]] = {
+    str: _str_text,
+    int: int.__repr__,
+    bool: _bool_text,
+    float: double_to_string,
+    type(None): _null_text,
+}
+
+
+def _map_to_string(value: Mapping[Any, Any]) -> str:
+    """A schemaless map as ``AbstractMap.toString`` prints it (string keys with string or int
+    values, most of what JSON maps hold, go straight into an f-string: ``str(int)`` is Java's
+    ``Long.toString``)."""
+    scalar = _SCALAR_TEXT.get
+    parts: list[str] = []
+    append = parts.append
+    for k, v in value.items():
+        t = type(v)
+        if type(k) is str and (t is str or t is int):
+            append(f"{k}={v}")
+            continue
+        to_text = scalar(t)
+        text = to_text(v) if to_text is not None else value_to_string(v)
+        append(f"{k if type(k) is str else value_to_string(k)}={text}")
+    return "{" + ", ".join(parts) + "}"
+
+
 def value_to_string(value: Any, schema: Schema | None = None) -> str:
     """``value.toString()`` as the JVM prints the Java object Connect would hold.
 
     ``schema`` tells 32-bit floats apart from doubles (Python has one float type). Byte arrays
     have no useful ``toString`` in Java; nested ones are rendered as Base64 here.
     """
+    if schema is None:
+        scalar = _SCALAR_TEXT.get(type(value))
+        if scalar is not None:
+            return scalar(value)
+        if type(value) is dict:
+            return _map_to_string(value)
     if value is None:
         return "null"
     if isinstance(value, str):

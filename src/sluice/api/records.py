@@ -14,6 +14,8 @@ from typing import Any, NamedTuple, TypeVar
 from sluice.api.headers import Headers
 from sluice.api.schema import Schema
 
+_new_object = object.__new__
+
 __all__ = [
     "ConnectRecord",
     "RecordMetadata",
@@ -283,23 +285,28 @@ class SinkRecord(ConnectRecord):
         timestamp: int | None,
         headers: Headers | None = None,
     ) -> SinkRecord:
-        return SinkRecord(
-            topic,
-            kafka_partition if kafka_partition is not None else self.original_kafka_partition,
-            key_schema,
-            key,
-            value_schema,
-            value,
-            self.kafka_offset,
-            timestamp,
-            self.timestamp_type,
-            headers
-            if headers is not None
-            else (self._headers.duplicate() if self._headers else None),
-            self.original_topic,
-            self.original_kafka_partition,
-            self.original_kafka_offset,
+        # Filled slot by slot rather than through __init__: transforms copy every record once
+        # per stage, and the constructor's defaulting is not needed for a copy.
+        copy = _new_object(SinkRecord)
+        copy.topic = topic
+        copy.kafka_partition = (
+            kafka_partition if kafka_partition is not None else self.original_kafka_partition
         )
+        copy.key_schema = key_schema
+        copy.key = key
+        copy.value_schema = value_schema
+        copy.value = value
+        copy.timestamp = timestamp
+        old_headers = self._headers
+        copy._headers = (
+            headers if headers is not None else (old_headers.duplicate() if old_headers else None)
+        )
+        copy.kafka_offset = self.kafka_offset
+        copy.timestamp_type = self.timestamp_type
+        copy.original_topic = self.original_topic
+        copy.original_kafka_partition = self.original_kafka_partition
+        copy.original_kafka_offset = self.original_kafka_offset
+        return copy
 
     def __eq__(self, other: object) -> bool:
         return (

@@ -34,6 +34,19 @@ class Transformation(Versioned, abc.ABC, Generic[R]):
     def config(self) -> ConfigDef:
         """The transform's keys, used for validation and documentation."""
 
+    def apply_batch(self, records: list[R]) -> list[R | None]:
+        """:meth:`apply` for each record, in order, one result (or ``None``) per record.
+
+        The runtime hands a whole poll to transforms that override this, so that work that
+        depends only on the schema (plans, caches) is looked up once per batch instead of once
+        per record. An override must give exactly what :meth:`apply` gives for every record and
+        have no other effect: should it raise, the runtime applies the chain again record by
+        record, through the error handler. Chains with a transform that does not override it
+        run record by record, as Kafka Connect does.
+        """
+        apply = self.apply
+        return [apply(r) for r in records]
+
     def close(self) -> None:
         """Release resources."""
 

@@ -15,7 +15,7 @@ follows Kafka's conversions and error messages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import msgspec
@@ -34,10 +34,10 @@ from sluice.converters._json_read import (
     _ENVELOPE_DECODER,
     _EXACT_DECODER,
     _FLOAT_DECODER,
-    _NEEDS_FIXUP,
     _SERIALIZATION_ERROR,
     _decode_lenient,
     _NeedExactError,
+    _needs_fixup,
     _plain,
     _Reader,
     _ReadPlan,
@@ -205,6 +205,27 @@ class JsonConverter(Converter, HeaderConverter):
         return self._plan(schema_json).schema
 
     # -- bytes to Connect data --------------------------------------------------------------------
+    def to_connect_batch(
+        self,
+        topic: str,
+        values: Sequence[bytes | None],
+        headers: Sequence[Headers | None] | None = None,
+    ) -> list[SchemaAndValue]:
+        """Schemaless values are decoded in one tight loop, checked for Java's number rules once
+        for the whole batch; anything unusual (a null, bad JSON, a value needing the exact
+        pass) sends the batch through :meth:`to_connect_data` value by value."""
+        if self._schemas_enabled:
+            return super().to_connect_batch(topic, values, headers)
+        decode = _FLOAT_DECODER.decode
+        try:
+            trees = [decode(v) for v in values]  # type: ignore[arg-type]
+        except (msgspec.DecodeError, TypeError):  # TypeError: a null value
+            return super().to_connect_batch(topic, values, headers)
+        if _needs_fixup(b"\n".join(values)):  # type: ignore[arg-type]
+            return super().to_connect_batch(topic, values, headers)
+        new = tuple.__new__
+        return [new(SchemaAndValue, (None, tree)) for tree in trees]
+
     def to_connect_data(
         self, topic: str, value: bytes | None, headers: Headers | None = None
     ) -> SchemaAndValue:
@@ -295,7 +316,7 @@ class JsonConverter(Converter, HeaderConverter):
             if not value.strip():
                 return None
             return _plain(_decode_lenient(value, e, _EXACT_DECODER))
-        if isinstance(tree, (dict, list, int, float)) and _NEEDS_FIXUP.search(value) is not None:
+        if isinstance(tree, (dict, list, int, float)) and _needs_fixup(value):
             return _plain(tree)
         if isinstance(tree, float) and tree == 0:
             return 0.0

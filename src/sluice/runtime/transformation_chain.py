@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from sluice.api import ConfigError, ConnectRecord, Predicate, Transformation
 from sluice.plugins.registry import PluginError, PluginRegistry
+from sluice.transforms.base import KeyOrValueTransformation, apply_steps
 
 __all__ = ["TransformationChain", "TransformationStage", "build_chain"]
 
@@ -48,6 +49,7 @@ class TransformationChain(Generic[R]):
 
     def __init__(self, stages: Sequence[TransformationStage[R]]) -> None:
         self.stages = list(stages)
+        self._segments = _segments(self.stages)
 
     def __bool__(self) -> bool:
         return bool(self.stages)
@@ -60,6 +62,42 @@ class TransformationChain(Generic[R]):
             record = result
         return record
 
+    @property
+    def batchable(self) -> bool:
+        """Whether :meth:`apply_batch` may be used: every stage's transform overrides
+        ``apply_batch`` (and so promises to be a pure function of the record)."""
+        return bool(self.stages) and all(
+            type(s.transformation).apply_batch is not Transformation.apply_batch
+            for s in self.stages
+        )
+
+    def apply_batch(self, records: list[R]) -> list[R | None]:
+        """The chain applied to every record, stage by stage over the whole batch; one result
+        per record, ``None`` where a stage dropped it. Exceptions propagate: the caller then
+        goes record by record."""
+        positions = range(len(records))
+        current = records
+        results: list[R | None] = list(records)
+        for segment in self._segments:
+            if isinstance(segment, list):
+                out = apply_steps(segment, current)
+            elif segment.predicate is None:
+                out = segment.transformation.apply_batch(current)
+            else:
+                out = [segment.apply(r) for r in current]
+            if not all(out):  # records are always truthy; `None in` would call __eq__
+                kept = [(i, r) for i, r in zip(positions, out, strict=True) if r is not None]
+                for i, r in zip(positions, out, strict=True):
+                    if r is None:
+                        results[i] = None
+                positions = [i for i, _ in kept]  # type: ignore[assignment]
+                current = [r for _, r in kept]
+            else:
+                current = out  # type: ignore[assignment]
+        for i, r in zip(positions, current, strict=True):
+            results[i] = r
+        return results
+
     def stage_class(self, record: R) -> str:
         """Best guess at the class that failed, for error reports (the first stage's class)."""
         return type(self.stages[0].transformation).__qualname__ if self.stages else ""
@@ -69,6 +107,25 @@ class TransformationChain(Generic[R]):
             stage.transformation.close()
             if stage.predicate is not None:
                 stage.predicate.close()
+
+
+def _segments(
+    stages: list[TransformationStage[R]],
+) -> list[TransformationStage[R] | list[KeyOrValueTransformation[R]]]:
+    """The stages with each run of key (or value) transforms without predicates grouped, so
+    that :func:`apply_steps` takes a record's value through the run and builds one record."""
+    out: list[TransformationStage[R] | list[KeyOrValueTransformation[R]]] = []
+    for stage in stages:
+        t = stage.transformation
+        if stage.predicate is None and isinstance(t, KeyOrValueTransformation):
+            last = out[-1] if out else None
+            if isinstance(last, list) and last[0].is_key == t.is_key:
+                last.append(t)
+            else:
+                out.append([t])
+        else:
+            out.append(stage)
+    return out
 
 
 def _sub_config(config: Mapping[str, Any], prefix: str) -> dict[str, Any]:

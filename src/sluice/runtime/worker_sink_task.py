@@ -205,12 +205,10 @@ class WorkerSinkTask(WorkerTask):
             batch = self._convert_fast(messages)
             if batch is not None:
                 if self.chain:
-                    transformed = [
-                        out
-                        for record, msg in zip(batch.records(), messages, strict=True)
-                        if (out := self._transform(record, msg)) is not None
-                    ]
-                    batch = SinkRecordBatch(transformed)
+                    results = self.transform_batch(
+                        batch.records(), lambda i, record: self._transform(record, messages[i])
+                    )
+                    batch = SinkRecordBatch([r for r in results if r is not None])
                 self._deliver(batch)
                 return
         self._process_each(messages)

@@ -241,7 +241,7 @@ class WorkerSourceTask(WorkerTask):
         transformed: list[SourceRecord | None] | None = None
         kept = records
         if self.chain:
-            transformed = [self._transform(r) for r in records]
+            transformed = self.transform_batch(records, lambda _, record: self._transform(record))
             kept = [r for r in transformed if r is not None]
         if not self._send_fast(kept, records):
             self._send_each(records, transformed)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import abc
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from sluice.api import Converter, HeaderConverter
+from sluice.api import ConnectRecord, Converter, HeaderConverter
 from sluice.runtime import log_context, problem_log, task_problems
 from sluice.runtime.dead_letter_queue import DeadLetterQueueReporter
 from sluice.runtime.errors import ErrorHandler
@@ -28,6 +29,8 @@ from sluice.runtime.task_problems import TaskProblems
 from sluice.runtime.transformation_chain import TransformationChain
 
 __all__ = ["RecordPipeline", "TaskStatusListener", "WorkerTask"]
+
+RecordT = TypeVar("RecordT", bound=ConnectRecord)
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +137,7 @@ class WorkerTask(abc.ABC):
         self.value_converter = pipeline.value_converter
         self.header_converter = pipeline.header_converter
         self.chain = pipeline.chain
+        self._chain_batchable = pipeline.chain.batchable
         self.errors = pipeline.errors
         self.errors.stopping = self.stopping = threading.Event()
         self.flush_interval = offset_flush_interval
@@ -198,6 +202,22 @@ class WorkerTask(abc.ABC):
     def unbind_thread() -> None:
         log_context.set_context(None)
         task_problems.bind(None)
+
+    def transform_batch(
+        self, records: list[RecordT], one: Callable[[int, RecordT], RecordT | None]
+    ) -> list[RecordT | None]:
+        """The chain's result for each record (``None`` where dropped).
+
+        The whole batch goes through the chain at once when every transform allows it (see
+        ``Transformation.apply_batch``); otherwise, or should that raise, record by record
+        through ``one(index, record)``, which reports failures through the error handler.
+        """
+        if self._chain_batchable:
+            try:
+                return self.chain.apply_batch(records)
+            except Exception:  # redone below record by record, where errors are handled
+                pass
+        return [one(i, r) for i, r in enumerate(records)]
 
     def run(self) -> None:
         self.bind_thread()

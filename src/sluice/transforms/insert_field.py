@@ -16,7 +16,7 @@ from sluice.api.errors import ConfigError
 from sluice.api.logical import Timestamp
 from sluice.api.schema import Schema, SchemaBuilder, Type
 from sluice.api.struct import Struct
-from sluice.transforms.base import KeyOrValueTransformation, R, parse_config
+from sluice.transforms.base import FALLBACK, BatchStep, KeyOrValueTransformation, R, parse_config
 from sluice.transforms.errors import no_struct_fields
 from sluice.transforms.requirements import require_map, require_sink_record, require_struct
 from sluice.transforms.schema_cache import SchemaCache
@@ -157,10 +157,43 @@ class InsertField(KeyOrValueTransformation[R]):
             self._insert(record, updated_map, raw_timestamp=True)
             return self.new_record(record, None, updated_map)
         struct = require_struct(value, _PURPOSE)
-        updated_schema = self._cache.get(struct.schema)
+        updated_schema = self._struct_schema(struct.schema)
+        return self.new_record(
+            record, updated_schema, self._updated_struct(record, struct, updated_schema)
+        )
+
+    def batch_step(self, schema: Schema | None) -> BatchStep | None:
+        insert = self._insert
+        if schema is None:
+
+            def on_map(record: Any, value: Any) -> Any:
+                if type(value) is not dict:
+                    return FALLBACK
+                updated = dict(value)
+                insert(record, updated, raw_timestamp=True)
+                return updated
+
+            return None, on_map
+        if schema.type is not Type.STRUCT:
+            return None
+        updated_schema = self._struct_schema(schema)
+        updated_struct = self._updated_struct
+
+        def on_struct(record: Any, value: Any) -> Any:
+            if type(value) is not Struct or value.schema is not schema:
+                return FALLBACK
+            return updated_struct(record, value, updated_schema)
+
+        return updated_schema, on_struct
+
+    def _struct_schema(self, schema: Schema) -> Schema:
+        updated_schema = self._cache.get(schema)
         if updated_schema is None:
-            updated_schema = self._updated_schema(struct.schema)
-            self._cache.put(struct.schema, updated_schema)
+            updated_schema = self._updated_schema(schema)
+            self._cache.put(schema, updated_schema)
+        return updated_schema
+
+    def _updated_struct(self, record: R, struct: Struct, updated_schema: Schema) -> Struct:
         # The input's fields come first, unchanged: copy them without re-validating. The
         # inserted values (topic, partition, offset, timestamp, static text) have their
         # fields' types by construction.
@@ -171,7 +204,7 @@ class InsertField(KeyOrValueTransformation[R]):
         by_name = updated_schema._fields_by_name
         for name, inserted in fields.items():
             values[by_name[name].index] = inserted
-        return self.new_record(record, updated_schema, Struct.trusted(updated_schema, values))
+        return Struct.trusted(updated_schema, values)
 
     def _insert(self, record: R, out: dict[str, Any], raw_timestamp: bool) -> None:
         if self._topic is not None:

@@ -10,7 +10,14 @@ from sluice.api.config import ConfigDef, ConfigType, Importance
 from sluice.api.errors import ConfigError
 from sluice.api.schema import Schema, SchemaBuilder, Type
 from sluice.api.struct import Struct
-from sluice.transforms.base import KeyOrValueTransformation, R, java_list, parse_config
+from sluice.transforms.base import (
+    FALLBACK,
+    BatchStep,
+    KeyOrValueTransformation,
+    R,
+    java_list,
+    parse_config,
+)
 from sluice.transforms.errors import no_struct_fields
 from sluice.transforms.requirements import require_map, require_struct
 from sluice.transforms.schema_cache import SchemaCache
@@ -79,6 +86,14 @@ CONFIG_DEF: Final = (
 )
 
 
+def _picker(picked: list[int]) -> Callable[[list[Any]], list[Any]]:
+    """A function taking the values at ``picked`` out of a list, as a new list."""
+    if len(picked) > 1:
+        get = operator.itemgetter(*picked)
+        return lambda values: list(get(values))
+    return lambda values: [values[i] for i in picked]
+
+
 class ReplaceField(KeyOrValueTransformation[R]):
     """Filter and rename the fields of a Struct (schema) or map (schemaless)."""
 
@@ -101,7 +116,7 @@ class ReplaceField(KeyOrValueTransformation[R]):
         self._reverse = {new: old for old, new in self._renames.items()}
         self._replace_null_with_default = config.get_boolean(REPLACE_NULL_WITH_DEFAULT_CONFIG)
         self._cache = SchemaCache()
-        self._positions: dict[Schema, tuple[Schema, Callable[[list[Any]], Any]]] = {}
+        self._positions: dict[Schema, tuple[Schema, Callable[[list[Any]], list[Any]]]] = {}
 
     def config(self) -> ConfigDef:
         return CONFIG_DEF
@@ -115,34 +130,65 @@ class ReplaceField(KeyOrValueTransformation[R]):
             return record
         schema = self.operating_schema(record)
         if schema is None:
-            original = require_map(value, _PURPOSE)
-            renames = self._renames
-            updated_map = {renames.get(k, k): v for k, v in original.items() if self._keep(k)}
-            return self.new_record(record, None, updated_map)
+            return self.new_record(record, None, self._updated_map(require_map(value, _PURPOSE)))
         struct = require_struct(value, _PURPOSE)
-        updated_schema = self._cache.get(struct.schema)
+        updated_schema, pick = self._struct_plan(struct.schema)
+        values = struct.values(self._replace_null_with_default)
+        return self.new_record(record, updated_schema, Struct.trusted(updated_schema, pick(values)))
+
+    def batch_step(self, schema: Schema | None) -> BatchStep | None:
+        if schema is None:
+            updated_map = self._updated_map
+
+            def on_map(record: Any, value: Any) -> Any:
+                return updated_map(value) if type(value) is dict else FALLBACK
+
+            return None, on_map
+        if schema.type is not Type.STRUCT:
+            return None
+        updated_schema, pick = self._struct_plan(schema)
+        with_defaults = self._replace_null_with_default
+        trusted = Struct.trusted
+
+        def on_struct(record: Any, value: Any) -> Any:
+            if type(value) is not Struct or value.schema is not schema:
+                return FALLBACK
+            return trusted(updated_schema, pick(value.values(with_defaults)))
+
+        return updated_schema, on_struct
+
+    def _updated_map(self, original: Mapping[str, Any]) -> dict[str, Any]:
+        renames = self._renames
+        exclude = self._exclude
+        include = self._include
+        # _keep inlined: this runs once per field of every schemaless record.
+        if include:
+            return {
+                renames.get(k, k): v
+                for k, v in original.items()
+                if k in include and k not in exclude
+            }
+        if renames:
+            return {renames.get(k, k): v for k, v in original.items() if k not in exclude}
+        return {k: v for k, v in original.items() if k not in exclude}
+
+    def _struct_plan(self, schema: Schema) -> tuple[Schema, Callable[[list[Any]], list[Any]]]:
+        """The output schema for input structs of ``schema``, and the function picking their
+        kept values by position (kept fields have the input's schemas: nothing to validate)."""
+        updated_schema = self._cache.get(schema)
         if updated_schema is None:
-            updated_schema = self._updated_schema(struct.schema)
-            self._cache.put(struct.schema, updated_schema)
-        # Kept fields have the same schemas as in the (valid) input: copy by position.
+            updated_schema = self._updated_schema(schema)
+            self._cache.put(schema, updated_schema)
         positions = self._positions.get(updated_schema)
-        if positions is None or positions[0] is not struct.schema:
+        if positions is None or positions[0] is not schema:
             reverse = self._reverse
-            index = {f.name: f.index for f in struct.schema.fields}
+            index = {f.name: f.index for f in schema.fields}
             picked = [index[reverse.get(f.name, f.name)] for f in updated_schema.fields]
-            positions = (
-                struct.schema,
-                # itemgetter returns a bare value (not a tuple) for a single index.
-                operator.itemgetter(*picked)
-                if len(picked) > 1
-                else (lambda values, p=picked: tuple(values[i] for i in p)),
-            )
+            positions = (schema, _picker(picked))
             if len(self._positions) >= 64:  # bounded like the schema cache
                 self._positions.clear()
             self._positions[updated_schema] = positions
-        values = struct.values(self._replace_null_with_default)
-        updated = Struct.trusted(updated_schema, list(positions[1](values)))
-        return self.new_record(record, updated_schema, updated)
+        return updated_schema, positions[1]
 
     def _updated_schema(self, schema: Schema) -> Schema:
         if schema.type is not Type.STRUCT:

@@ -28,6 +28,8 @@ def require_schema(schema: Schema | None, purpose: str) -> Schema:
 
 
 def require_map(value: Any, purpose: str) -> Mapping[str, Any]:
+    if type(value) is dict:  # what schemaless JSON gives; skips the slower ABC check
+        return value
     if not isinstance(value, Mapping):
         raise DataError(
             f"Only Map objects supported in absence of schema for [{purpose}], "

@@ -26,7 +26,7 @@ from sluice.api.schema import (
     Type,
 )
 from sluice.api.struct import Struct
-from sluice.transforms.base import KeyOrValueTransformation, R, parse_config
+from sluice.transforms.base import FALLBACK, BatchStep, KeyOrValueTransformation, R, parse_config
 from sluice.transforms.errors import no_struct_fields
 from sluice.transforms.requirements import require_map, require_struct_or_null
 from sluice.transforms.schema_cache import SchemaCache
@@ -280,11 +280,49 @@ class TimestampConverter(KeyOrValueTransformation[R]):
                 self._convert(value, timestamp_type_of_schema(schema)),
             )
         struct = require_struct_or_null(value, _PURPOSE)
+        updated_schema = self._struct_schema(schema)
+        return self.new_record(record, updated_schema, self._convert_struct(struct, updated_schema))
+
+    def batch_step(self, schema: Schema | None) -> BatchStep | None:
+        field = self._field
+        if not field:
+            return None
+        convert = self._convert
+        if schema is None:
+
+            def on_map(record: Any, value: Any) -> Any:
+                if type(value) is not dict:
+                    return FALLBACK
+                updated = dict(value)
+                updated[field] = convert(updated.get(field))
+                return updated
+
+            return None, on_map
+        if schema.type is not Type.STRUCT:
+            return None
+        updated_schema = self._struct_schema(schema)
+        _, index, kind = self._struct_plan(schema)
+        with_defaults = self._replace_null_with_default
+        trusted = Struct.trusted
+
+        def on_struct(record: Any, value: Any) -> Any:
+            if type(value) is not Struct or value.schema is not schema or index < 0:
+                return FALLBACK
+            values = value.values(with_defaults)
+            converted = convert(values[index], kind)
+            if converted is None:  # apply checks that the field may be null
+                return FALLBACK
+            values[index] = converted
+            return trusted(updated_schema, values)
+
+        return updated_schema, on_struct
+
+    def _struct_schema(self, schema: Schema) -> Schema:
         updated_schema = self._cache.get(schema)
         if updated_schema is None:
             updated_schema = self._updated_schema(schema)
             self._cache.put(schema, updated_schema)
-        return self.new_record(record, updated_schema, self._convert_struct(struct, updated_schema))
+        return updated_schema
 
     def _updated_schema(self, schema: Schema) -> Schema:
         if schema.type is not Type.STRUCT:
@@ -314,12 +352,8 @@ class TimestampConverter(KeyOrValueTransformation[R]):
             updated = with_default
         return updated
 
-    def _convert_struct(self, struct: Struct | None, updated_schema: Schema) -> Struct | None:
-        if struct is None:
-            return None
-        # Only the converted field changes; the others are copied as they are.
-        values = struct.values(self._replace_null_with_default)
-        schema = struct.schema
+    def _struct_plan(self, schema: Schema) -> tuple[Schema, int, str]:
+        """Where the converted field sits in structs of ``schema`` (-1: absent), and its kind."""
         plan = self._plans.get(id(schema))
         if plan is None or plan[0] is not schema:
             target = schema._fields_by_name.get(self._field)
@@ -331,7 +365,14 @@ class TimestampConverter(KeyOrValueTransformation[R]):
             if len(self._plans) >= 64:  # bounded like the schema cache
                 self._plans.clear()
             self._plans[id(schema)] = plan
-        _, index, kind = plan
+        return plan
+
+    def _convert_struct(self, struct: Struct | None, updated_schema: Schema) -> Struct | None:
+        if struct is None:
+            return None
+        # Only the converted field changes; the others are copied as they are.
+        values = struct.values(self._replace_null_with_default)
+        _, index, kind = self._struct_plan(struct.schema)
         if index < 0:
             return Struct.trusted(updated_schema, values)
         converted = self._convert(values[index], kind)

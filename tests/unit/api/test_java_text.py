@@ -253,3 +253,13 @@ def test_struct_to_string_with_and_without_nulls() -> None:
     assert value_to_string(full) == "Struct{100%=7,s=%s x,d=1.0E20,b=true,f=0.1}"
     sparse = Struct(schema).put("100%", -1).put("d", 0.5).put("b", False)
     assert value_to_string(sparse) == "Struct{100%=-1,d=0.5,b=false}"
+
+
+def test_schemaless_maps_print_as_java_maps() -> None:
+    value = {"a": True, "b": None, "c": 1e10, "d": [1, "x"], "e": {"f": 2.5}, 3: "k", "g": 2**40}
+    assert (
+        value_to_string(value)
+        == "{a=true, b=null, c=1.0E10, d=[1, x], e={f=2.5}, 3=k, g=1099511627776}"
+    )
+    assert value_to_string(False) == "false"
+    assert value_to_string(0.1) == "0.1"

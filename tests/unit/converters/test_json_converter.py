@@ -246,6 +246,29 @@ def test_schemaless_reads_follow_jackson(text: str, expected: Any) -> None:
         assert str(value[-1]) == "0.0"  # no negative zero in Java's BigDecimal
 
 
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [b'{"a":1}', b'{"b":[2.5,"2024-01-05"]}'],  # dashes that are not negative zeros
+        [b'{"a":1}', None, b"7"],  # a null value
+        [b"-0.0", b'{"n":-0e1}', b"1"],  # negative zeros
+        [b'{"id":"12345678901234567890"}', b"123456789012345678901234567890"],  # long digit runs
+        [b"", b"  ", b'{"a":1} x', b"1e400"],  # empty, trailing text, beyond double
+    ],
+)
+def test_schemaless_batch_reads_as_value_by_value(batch: list[bytes | None]) -> None:
+    one = conv(**{"schemas.enable": "false"})
+    expected = [one.to_connect_data("t", v) for v in batch]
+    got = conv(**{"schemas.enable": "false"}).to_connect_batch("t", batch)
+    assert got == expected
+    assert [repr(v) for _, v in got] == [repr(v) for _, v in expected]  # -0.0 vs 0.0
+
+
+def test_schemaless_batch_with_bad_json_fails_like_a_single_read() -> None:
+    with pytest.raises(DataError, match="Converting byte\\[\\] to Kafka Connect data failed"):
+        conv(**{"schemas.enable": "false"}).to_connect_batch("t", [b'{"a":1}', b"{nope"])
+
+
 DEC2 = '{"type":"bytes","name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"2"}}'
 
 

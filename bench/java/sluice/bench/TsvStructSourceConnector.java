@@ -1,10 +1,12 @@
 package sluice.bench;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.source.SourceConnector;
 
@@ -40,7 +42,20 @@ public class TsvStructSourceConnector extends SourceConnector {
 
     @Override
     public List<Map<String, String>> taskConfigs(int maxTasks) {
-        return List.of(props);
+        // One task per file of the comma-separated "file" (B5 runs one file per task).
+        List<Map<String, String>> configs = new ArrayList<>();
+        for (String file : props.get("file").split(",")) {
+            if (file.isBlank()) {
+                continue;
+            }
+            Map<String, String> config = new HashMap<>(props);
+            config.put("file", file.strip());
+            configs.add(config);
+        }
+        if (configs.size() > maxTasks) {
+            throw new ConfigException("file", props.get("file"), configs.size() + " files need tasks.max >= " + configs.size());
+        }
+        return configs;
     }
 
     @Override
