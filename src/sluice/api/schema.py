@@ -59,15 +59,36 @@ TIME_NAME: Final = "org.apache.kafka.connect.data.Time"
 TIMESTAMP_NAME: Final = "org.apache.kafka.connect.data.Timestamp"
 
 
+_PLAIN_TYPES: dict[Type, type] = {
+    Type.STRING: str,
+    Type.BOOLEAN: bool,
+    Type.FLOAT64: float,
+    Type.FLOAT32: float,
+    Type.BYTES: bytes,
+}
+"""Types whose values need no check beyond their Python class (ints need range checks)."""
+
+_INT_BOUNDS: dict[Type, tuple[int, int]] = {
+    Type.INT8: (-(2**7), 2**7 - 1),
+    Type.INT16: (-(2**15), 2**15 - 1),
+    Type.INT32: (-(2**31), 2**31 - 1),
+    Type.INT64: (-(2**63), 2**63 - 1),
+}
+
+
 class Field:
     """A named, positioned member of a struct schema."""
 
-    __slots__ = ("index", "name", "schema")
+    __slots__ = ("index", "name", "plain", "schema")
 
     def __init__(self, name: str, index: int, schema: Schema) -> None:
         self.name = name
         self.index = index
         self.schema = schema
+        plain = _INT_BOUNDS.get(schema.type) or _PLAIN_TYPES.get(schema.type)
+        self.plain: type | tuple[int, int] | None = plain if schema.name is None else None
+        """What ``Struct.put`` accepts without a full check: values of exactly this class, or
+        ints within these bounds; None for logical types (always checked)."""
 
     def __eq__(self, other: object) -> bool:
         return (

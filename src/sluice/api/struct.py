@@ -9,27 +9,6 @@ from sluice.api.schema import Field, Schema, Type, validate_value
 
 __all__ = ["Struct"]
 
-_PLAIN_TYPES: dict[Type, type] = {
-    Type.STRING: str,
-    Type.BOOLEAN: bool,
-    Type.FLOAT64: float,
-    Type.FLOAT32: float,
-    Type.BYTES: bytes,
-}
-"""Types whose values need no check beyond their Python class (ints need range checks)."""
-
-_INT_BOUNDS: dict[Type, tuple[int, int]] = {
-    Type.INT8: (-(2**7), 2**7 - 1),
-    Type.INT16: (-(2**15), 2**15 - 1),
-    Type.INT32: (-(2**31), 2**31 - 1),
-    Type.INT64: (-(2**63), 2**63 - 1),
-}
-
-
-def _in_range(type: Type, value: int) -> bool:
-    bounds = _INT_BOUNDS.get(type)
-    return bounds is not None and bounds[0] <= value <= bounds[1]
-
 
 class Struct:
     """A record value whose fields follow a ``STRUCT`` schema.
@@ -94,22 +73,19 @@ class Struct:
 
     def put(self, field: str | Field, value: Any) -> Struct:
         """Set a field (by name or :class:`Field`), validating the value; returns ``self``."""
-        f = self._field(field)
-        fs = f.schema
-        # Fast path for the common cases: a null in an optional field, or a plain value of
-        # exactly the right Python type (no logical type) and in range for integers; anything
-        # else is fully validated.
+        f = self.schema._fields_by_name.get(field) if type(field) is str else None
+        if f is None:
+            f = self._field(field)
+        # Fast path for the common cases: a plain value of exactly the field's class (in range
+        # for integers), or a null in an optional field; anything else is fully validated.
+        plain = f.plain
+        kind = type(value)
         if not (
-            (value is None and fs.optional)
-            or (
-                fs.name is None
-                and (
-                    type(value) is _PLAIN_TYPES.get(fs.type)
-                    or (type(value) is int and _in_range(fs.type, value))
-                )
-            )
+            kind is plain
+            or (kind is int and type(plain) is tuple and plain[0] <= value <= plain[1])
+            or (value is None and f.schema.optional)
         ):
-            validate_value(fs, value, f.name)
+            validate_value(f.schema, value, f.name)
         self._values[f.index] = value
         return self
 
