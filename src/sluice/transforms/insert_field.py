@@ -177,14 +177,36 @@ class InsertField(KeyOrValueTransformation[R]):
         if schema.type is not Type.STRUCT:
             return None
         updated_schema = self._struct_schema(schema)
-        updated_struct = self._updated_struct
+        if self._partition or self._offset or self._timestamp:
+            updated_struct = self._updated_struct
 
-        def on_struct(record: Any, value: Any) -> Any:
+            def on_struct(record: Any, value: Any) -> Any:
+                if type(value) is not Struct or value.schema is not schema:
+                    return FALLBACK
+                return updated_struct(record, value, updated_schema)
+
+            return updated_schema, on_struct
+        # Only the topic and a static value: both positions are known once per schema.
+        by_name = updated_schema._fields_by_name
+        topic_at = by_name[self._topic.name].index if self._topic is not None else -1
+        static_at = by_name[self._static.name].index if self._static is not None else -1
+        static_value = self._static_value
+        padding = [None] * (len(updated_schema.fields) - len(schema.fields))
+        with_defaults = self._replace_null_with_default
+        trusted = Struct.trusted
+
+        def on_struct_fixed(record: Any, value: Any) -> Any:
             if type(value) is not Struct or value.schema is not schema:
                 return FALLBACK
-            return updated_struct(record, value, updated_schema)
+            values = value.values(with_defaults)
+            values.extend(padding)
+            if topic_at >= 0:
+                values[topic_at] = record.topic
+            if static_at >= 0:
+                values[static_at] = static_value
+            return trusted(updated_schema, values)
 
-        return updated_schema, on_struct
+        return updated_schema, on_struct_fixed
 
     def _struct_schema(self, schema: Schema) -> Schema:
         updated_schema = self._cache.get(schema)

@@ -181,3 +181,17 @@ def test_chains_with_other_transforms_stay_record_by_record() -> None:
     )
     assert not routed.batchable
     assert _value_chain().batchable
+
+
+def test_topic_and_static_insertions_into_structs() -> None:
+    chain = _chain(
+        transforms="insert",
+        **{
+            "transforms.insert.type": IF + "$Value",
+            "transforms.insert.static.field": "pipeline",
+            "transforms.insert.static.value": "batch",
+            "transforms.insert.topic.field": "topic!",
+        },
+    )
+    out = _same(chain, [_sink(ORDER, _order(i), i) for i in range(3)] + [_sink(ORDER, None, 3)])
+    assert [out[0].value.get(f) for f in ("id", "topic", "pipeline")] == [0, "orders", "batch"]
