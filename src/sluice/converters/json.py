@@ -215,7 +215,7 @@ class JsonConverter(Converter, HeaderConverter):
         for the whole batch; anything unusual (a null, bad JSON, a value needing the exact
         pass) sends the batch through :meth:`to_connect_data` value by value."""
         if self._schemas_enabled:
-            return super().to_connect_batch(topic, values, headers)
+            return self._read_envelopes(topic, values)
         decode = _FLOAT_DECODER.decode
         try:
             trees = [decode(v) for v in values]  # type: ignore[arg-type]
@@ -225,6 +225,33 @@ class JsonConverter(Converter, HeaderConverter):
             return super().to_connect_batch(topic, values, headers)
         new = tuple.__new__
         return [new(SchemaAndValue, (None, tree)) for tree in trees]
+
+    def _read_envelopes(self, topic: str, values: Sequence[bytes | None]) -> list[SchemaAndValue]:
+        """Envelopes of the previous message's schema read by its plan's C decoder in one loop;
+        any other value (a new schema, a null, what that decoder refuses) takes
+        :meth:`to_connect_data`, which also makes its plan the one to try next."""
+        out: list[SchemaAndValue] = []
+        append = out.append
+        new = tuple.__new__
+        plan = self._last_plan
+        for value in values:
+            if (
+                plan is not None
+                and plan.fast is not None
+                and value is not None
+                and value.startswith(plan.prefix)
+                and value.endswith(b"}")
+            ):
+                try:
+                    append(
+                        new(SchemaAndValue, (plan.schema, plan.fast(value[len(plan.prefix) : -1])))
+                    )
+                    continue
+                except msgspec.DecodeError:  # ValidationError too: the full path decides
+                    pass
+            append(self.to_connect_data(topic, value))
+            plan = self._last_plan
+        return out
 
     def to_connect_data(
         self, topic: str, value: bytes | None, headers: Headers | None = None

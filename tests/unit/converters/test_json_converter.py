@@ -264,6 +264,27 @@ def test_schemaless_batch_reads_as_value_by_value(batch: list[bytes | None]) -> 
     assert [repr(v) for _, v in got] == [repr(v) for _, v in expected]  # -0.0 vs 0.0
 
 
+def test_envelope_batch_reads_as_value_by_value() -> None:
+    first = write(ORDER, Struct(ORDER).put("id", 1).put("amt", decimal.Decimal("2.22")))
+    flat = (
+        '{"schema":{"type":"struct","fields":[{"type":"int32","field":"n"},'
+        '{"type":"double","field":"d"}],"optional":false},"payload":%s}'
+    )
+    assert first is not None
+    batch: list[bytes | None] = [
+        (flat % '{"n":1,"d":-0.0}').encode(),
+        (flat % '{"n":2,"d":1.5}').encode(),
+        first.encode(),  # another schema mid-batch
+        None,
+        (flat % '{"n":"x","d":1.5}').encode(),  # refused by the C decoder: Jackson reads 0
+        (flat % '{"n":3,"d":2.5} ').encode(),  # not the compact form
+    ]
+    expected = [conv().to_connect_data("t", v) for v in batch]
+    assert conv().to_connect_batch("t", batch) == expected
+    with pytest.raises(DataError):
+        conv().to_connect_batch("t", [*batch, (flat % '{"n":1').encode()])
+
+
 def test_schemaless_batch_with_bad_json_fails_like_a_single_read() -> None:
     with pytest.raises(DataError, match="Converting byte\\[\\] to Kafka Connect data failed"):
         conv(**{"schemas.enable": "false"}).to_connect_batch("t", [b'{"a":1}', b"{nope"])
