@@ -7,14 +7,14 @@ Java's layout there, and people and tools read its first line for the error::
     org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded in error handler
     \tat sluice.runtime.errors.ErrorHandler.fail(errors.py:267)
     \tat sluice.runtime.errors.ErrorHandler.retry(errors.py:235)
-    \tat sluice.runtime.worker_sink_task.WorkerSinkTask._process_each(worker_sink_task.py:318)
+    \tat sluice.runtime.worker_sink_task.WorkerSinkTask._convert_each(worker_sink_task.py:318)
     \tat sluice.runtime.worker_sink_task.WorkerSinkTask._process(worker_sink_task.py:216)
     \tat sluice.runtime.worker_sink_task.WorkerSinkTask.execute(worker_sink_task.py:199)
     \tat sluice.runtime.worker_task.WorkerTask.run(worker_task.py:214)
     Caused by: org.apache.kafka.connect.errors.DataException: Converting byte[] to Kafka Connect ...
     \tat sluice.converters._json_read._decode_lenient(_json_read.py:88)
     \tat sluice.converters.json.JsonConverter.to_connect_data(json.py:229)
-    \tat sluice.runtime.worker_sink_task.WorkerSinkTask._process_each(worker_sink_task.py:316)
+    \tat sluice.runtime.worker_sink_task.WorkerSinkTask._convert_each(worker_sink_task.py:316)
     \t... 3 more
     Caused by: msgspec.DecodeError: JSON is malformed: invalid character (byte 4)
     \tat sluice.converters.json.JsonConverter.to_connect_data(json.py:223)

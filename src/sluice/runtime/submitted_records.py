@@ -22,13 +22,11 @@ __all__ = ["SubmittedBatch", "SubmittedRecords"]
 class SubmittedBatch:
     """One poll batch in flight: how many sends are unacknowledged and the offsets it carries."""
 
-    __slots__ = ("error", "offsets", "pending", "tolerated")
+    __slots__ = ("offsets", "pending")
 
     def __init__(self) -> None:
         self.pending = 0
         self.offsets: dict[bytes, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
-        self.error: BaseException | None = None
-        self.tolerated = 0
 
     def add_offset(
         self, connector: str, partition: Mapping[str, Any] | None, offset: Mapping[str, Any] | None
@@ -69,7 +67,3 @@ class SubmittedRecords:
         """Records sent and not yet acknowledged; safe to read from another thread (a scrape):
         the deque is copied in one step before it is walked."""
         return sum(b.pending for b in list(self._batches))
-
-    @property
-    def batches(self) -> int:
-        return len(self._batches)

@@ -201,17 +201,33 @@ class WorkerSinkTask(WorkerTask):
                 self._measure_lag()
 
     def _process(self, messages: list[Any]) -> None:
-        if self.errant_reporter is None:
-            batch = self._convert_fast(messages)
-            if batch is not None:
-                if self.chain:
-                    results = self.transform_batch(
-                        batch.records(), lambda i, record: self._transform(record, messages[i])
+        """Convert, transform and deliver one poll: converted as a whole batch when it can be
+        (one topic, no headers, every conversion succeeding), else message by message through
+        the error handler; then one transform and delivery step for both."""
+        reporter = self.errant_reporter
+        fast = self._convert_fast(messages) if reporter is None else None
+        if fast is not None and not self.chain:
+            self._deliver(fast)  # columns only: no record is built unless the task asks
+            return
+        if fast is not None:
+            records, sources = fast.records(), messages
+        else:
+            records, sources = self._convert_each(messages)
+        if self.chain:
+            results = self.transform_batch(
+                records, lambda i, record: self._transform(record, sources[i])
+            )
+        else:
+            results = list[SinkRecord | None](records)
+        kept = [r for r in results if r is not None]
+        if isinstance(reporter, WorkerErrantRecordReporter):
+            reporter.batch.clear()
+            for record, msg in zip(results, sources, strict=True):
+                if record is not None:
+                    reporter.batch[(msg.topic(), msg.partition(), msg.offset())] = self._consumed(
+                        msg
                     )
-                    batch = SinkRecordBatch([r for r in results if r is not None])
-                self._deliver(batch)
-                return
-        self._process_each(messages)
+        self._deliver(SinkRecordBatch(kept))
 
     def _transform(self, record: SinkRecord, msg: Any) -> SinkRecord | None:
         """The chain applied to one record, failures going through the error handler."""
@@ -232,7 +248,7 @@ class WorkerSinkTask(WorkerTask):
         """Convert a whole batch at once: one topic, no errors, no headers, assigned partitions.
 
         Returns None (having changed nothing) when the batch does not qualify or a conversion
-        fails, so that :meth:`_process_each` handles it message by message with error handling.
+        fails, so that :meth:`_convert_each` converts it message by message with error handling.
         The batch holds columns; records are only built if the task asks for them.
         """
         topic = messages[0].topic()
@@ -258,17 +274,16 @@ class WorkerSinkTask(WorkerTask):
             topic, partitions, offsets, keys, values, [m.timestamp() for m in messages]
         )
 
-    def _process_each(self, messages: list[Any]) -> None:
+    def _convert_each(self, messages: list[Any]) -> tuple[list[SinkRecord], list[Any]]:
+        """The messages converted one by one, failures through the error handler: the records
+        and, in the same order, the messages they came from."""
         records: list[SinkRecord] = []
+        sources: list[Any] = []
         key_conv = self.key_converter.to_connect_data
         value_conv = self.value_converter.to_connect_data
         offsets = self.current_offsets
         on_topic = self.on_topic
         active: set[str] = set()
-        reporter = self.errant_reporter
-        batch = reporter.batch if isinstance(reporter, WorkerErrantRecordReporter) else None
-        if batch is not None:
-            batch.clear()
         for msg in messages:
             err = msg.error()
             if err is not None:
@@ -326,24 +341,22 @@ class WorkerSinkTask(WorkerTask):
                 active.add(topic)
                 on_topic(topic)
             ts_type, ts = msg.timestamp()
-            original = SinkRecord(
-                topic,
-                partition,
-                key.schema,
-                key.value,
-                value.schema,
-                value.value,
-                offset,
-                ts if ts_type else None,
-                TIMESTAMP_TYPES_BY_CODE[ts_type],
-                headers or None,
+            records.append(
+                SinkRecord(
+                    topic,
+                    partition,
+                    key.schema,
+                    key.value,
+                    value.schema,
+                    value.value,
+                    offset,
+                    ts if ts_type else None,
+                    TIMESTAMP_TYPES_BY_CODE[ts_type],
+                    headers or None,
+                )
             )
-            record = self._transform(original, msg) if self.chain else original
-            if record is not None:
-                records.append(record)
-                if batch is not None:
-                    batch[(topic, partition, offset)] = self._consumed(msg)
-        self._deliver(SinkRecordBatch(records))
+            sources.append(msg)
+        return records, sources
 
     def _convert_headers(self, msg: Any, raw: list[tuple[str, bytes | None]]) -> Any:
         headers = Headers()

@@ -21,7 +21,6 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer
 
 from sluice.api import (
-    Headers,
     RecordMetadata,
     RetriableError,
     SourceRecord,
@@ -41,6 +40,9 @@ from sluice.storage.offsets import OffsetBackingStore
 __all__ = ["WorkerSourceTask"]
 
 _MISSING: Any = object()
+
+_Converted = tuple[Any, Any, list[tuple[str, str | bytes | None]] | None]
+"""A record ready for the producer: key bytes, value bytes, Kafka headers."""
 
 log = logging.getLogger(__name__)
 
@@ -235,16 +237,21 @@ class WorkerSourceTask(WorkerTask):
             batch.pending -= 1
 
     def _send(self, records: list[SourceRecord]) -> None:
-        if self._wants_commit_record:
-            self._send_each(records, None)  # commit_record needs a callback per record
-            return
-        transformed: list[SourceRecord | None] | None = None
-        kept = records
-        if self.chain:
-            transformed = self.transform_batch(records, lambda _, record: self._transform(record))
-            kept = [r for r in transformed if r is not None]
-        if not self._send_fast(kept, records):
-            self._send_each(records, transformed)
+        """Transform, convert and produce one poll's records, then track their offsets.
+
+        One pipeline: each step takes the whole batch when it can (one topic, every conversion
+        succeeding) and otherwise goes record by record through the error handler. Records a
+        transform drops, or an error skips, still have their offsets committed with the batch.
+        """
+        transformed: list[SourceRecord | None] = (
+            self.transform_batch(records, lambda _, record: self._transform(record))
+            if self.chain
+            else list(records)
+        )
+        converted = self._convert_batch(transformed)
+        if converted is None:
+            converted = [self._convert_one(out) if out is not None else None for out in transformed]
+        self._produce(records, transformed, converted)
 
     def _transform(self, record: SourceRecord) -> SourceRecord | None:
         """The chain applied to one record, failures going through the error handler."""
@@ -261,71 +268,110 @@ class WorkerSourceTask(WorkerTask):
             )
             return transformed
 
-    def _send_fast(self, records: list[SourceRecord], polled: list[SourceRecord]) -> bool:
-        """Convert and produce a whole batch at once: one topic, converters that all succeed.
-
-        ``records`` are what to send (``polled`` after transforms, without the dropped ones);
-        the offsets committed for the batch are those of ``polled``. Returns False (having
-        sent nothing) when the batch does not qualify or a conversion fails, so that
-        :meth:`_send_each` handles it record by record with error handling.
-        """
-        if not records:
-            self._submit(SubmittedBatch(), polled)
-            return True
-        topic = records[0].topic
+    def _convert_batch(
+        self, transformed: list[SourceRecord | None]
+    ) -> list[_Converted | None] | None:
+        """Keys and values of the whole batch converted at once, or None (nothing reported)
+        when the records go to several topics or a conversion fails: then each record is
+        converted alone, where failures meet the error handler."""
+        kept = [r for r in transformed if r is not None]
+        if not kept:
+            return [None] * len(transformed)
+        topic = kept[0].topic
         with_headers = False
-        for r in records:
+        for r in kept:
             if r.topic != topic:
-                return False
-            if r._headers:
+                return None
+            if r.has_headers:
                 with_headers = True
-        record_headers = [r._headers for r in records] if with_headers else None
+        record_headers = (
+            [r.headers if r.has_headers else None for r in kept] if with_headers else None
+        )
         try:
             keys = self.key_converter.from_connect_batch(
-                topic, [r.key_schema for r in records], [r.key for r in records], record_headers
+                topic, [r.key_schema for r in kept], [r.key for r in kept], record_headers
             )
             values = self.value_converter.from_connect_batch(
-                topic,
-                [r.value_schema for r in records],
-                [r.value for r in records],
-                record_headers,
-            )
-            kafka_headers = (
-                [self._headers_cached(topic, h) for h in record_headers]
-                if record_headers is not None
-                else None
+                topic, [r.value_schema for r in kept], [r.value for r in kept], record_headers
             )
         except Exception:
-            return False
-        if topic not in self._topics:
-            self._new_topic(topic)
+            return None
+        headers = self._headers if with_headers else None
+        out = iter(
+            [
+                (k, v, headers(r) if headers is not None else None)
+                for r, k, v in zip(kept, keys, values, strict=True)
+            ]
+        )
+        return [next(out) if r is not None else None for r in transformed]
+
+    def _convert_one(self, record: SourceRecord) -> _Converted | None:
+        """One record's key, value and headers, each failure through the error handler; None
+        when the record is skipped."""
+        topic = record.topic
+        record_headers = record.headers if record.has_headers else None
+        converted: list[Any] = []
+        for stage, converter, schema, value in (
+            (Stage.KEY_CONVERTER, self.key_converter, record.key_schema, record.key),
+            (Stage.VALUE_CONVERTER, self.value_converter, record.value_schema, record.value),
+        ):
+            convert = partial(converter.from_connect_data, topic, schema, value, record_headers)
+            try:
+                converted.append(convert())
+            except Exception as e:
+                ok, data = self.errors.retry(
+                    stage, type(converter).__qualname__, convert, e, record=record
+                )
+                if not ok:
+                    return None
+                converted.append(data)
+        return converted[0], converted[1], self._headers(record) if record.has_headers else None
+
+    def _produce(
+        self,
+        polled: list[SourceRecord],
+        transformed: list[SourceRecord | None],
+        converted: list[_Converted | None],
+    ) -> None:
+        """Hand the converted records to the producer and queue the batch's offsets."""
         producer = self.producer
         assert producer is not None
         batch = SubmittedBatch()
         ack = _Ack(batch, self._failures)
+        per_record = self._wants_commit_record
         produce = producer.produce
-        for i, (r, k, v) in enumerate(zip(records, keys, values, strict=True)):
-            part = r.kafka_partition
+        written = 0
+        for record, out, data in zip(polled, transformed, converted, strict=True):
+            if out is None or data is None:
+                if per_record:
+                    self.task.commit_record(record, None)
+                continue
+            topic = out.topic
+            if topic not in self._topics:
+                self._new_topic(topic)
+            key, value, headers = data
+            part = out.kafka_partition
+            callback = self._record_ack(ack, record) if per_record else ack
+            batch.pending += 1
             while True:
                 try:
                     produce(
                         topic,
-                        v,
-                        k,
+                        value,
+                        key,
                         -1 if part is None else part,
-                        on_delivery=ack,
-                        timestamp=r.timestamp or 0,
-                        headers=kafka_headers[i] if kafka_headers is not None else None,
+                        on_delivery=callback,
+                        timestamp=out.timestamp or 0,
+                        headers=headers,
                     )
                     break
                 except BufferError:
                     producer.poll(0.05)  # librdkafka's queue is full: serve callbacks
                     if self._failures:
                         self._handle_failures()
-        batch.pending += len(records)
+            written += 1
         self._submit(batch, polled)
-        self.metrics.record_write(len(records))
-        return True
+        self.metrics.record_write(written)
 
     def _submit(self, batch: SubmittedBatch, polled: list[SourceRecord]) -> None:
         """Attach the batch's offsets (each partition's last, in poll order) and queue it."""
@@ -339,130 +385,38 @@ class WorkerSourceTask(WorkerTask):
             batch.add_offset(connector, p, o)
         self.submitted.submit(batch)
 
-    def _headers_cached(
-        self, topic: str, headers: Headers | None
-    ) -> list[tuple[str, str | bytes | None]] | None:
-        """Convert headers, reusing the bytes of (key, schema, value) seen before.
-
-        Connectors often repeat the same headers on every record of a file or table; caching
-        their conversion saves most of the per-header cost. Unhashable values are converted
-        each time.
-        """
-        if not headers:
-            return None
+    def _headers(self, record: SourceRecord) -> list[tuple[str, str | bytes | None]]:
+        """The record's headers as Kafka header bytes, reusing what (topic, key, schema, value)
+        converted to before: connectors often repeat the same headers on every record of a file
+        or table. A failing header goes through the error handler (and is left out if
+        tolerated); unhashable values are converted each time."""
+        topic = record.topic
         cache = self._header_cache
         conv = self.header_converter
         out: list[tuple[str, str | bytes | None]] = []
-        for h in headers:
+        for h in record.headers:
             try:
                 ck: Any = (topic, h.key, h.schema, h.value)
                 data = cache.get(ck, _MISSING)
             except TypeError:
                 ck, data = None, _MISSING
             if data is _MISSING:
-                data = conv.from_connect_header(topic, h.key, h.schema, h.value)
+                convert = partial(conv.from_connect_header, topic, h.key, h.schema, h.value)
+                try:
+                    data = convert()
+                except Exception as e:
+                    ok, data = self.errors.retry(
+                        Stage.HEADER_CONVERTER, type(conv).__qualname__, convert, e, record=record
+                    )
+                    if not ok:
+                        continue
+                    ck = None
                 if ck is not None:
                     if len(cache) >= 4096:
                         cache.clear()
                     cache[ck] = data
             out.append((h.key, data))
         return out
-
-    def _send_each(
-        self, records: list[SourceRecord], transformed: list[SourceRecord | None] | None
-    ) -> None:
-        """Send record by record, each failure through the error handler.
-
-        ``transformed`` holds the chain's results when :meth:`_send` already applied it (so a
-        record's transformation errors are reported once); ``None`` means apply it here.
-        """
-        producer = self.producer
-        assert producer is not None
-        batch = SubmittedBatch()
-        ack = _Ack(batch, self._failures)
-        connector = self.id.connector
-        key_conv = self.key_converter.from_connect_data
-        value_conv = self.value_converter.from_connect_data
-        chain = self.chain if self.chain else None
-        produce = producer.produce
-        written = 0
-        for index, record in enumerate(records):
-            batch.add_offset(connector, record.source_partition, record.source_offset)
-            if transformed is not None:
-                out = transformed[index]
-            else:
-                out = self._transform(record) if chain is not None else record
-            if out is None:
-                if self._wants_commit_record:
-                    self.task.commit_record(record, None)
-                continue
-            topic = out.topic
-            if topic not in self._topics:
-                self._new_topic(topic)
-            headers = self._convert_headers(out) if out.has_headers else None
-            try:
-                key = key_conv(topic, out.key_schema, out.key, out._headers)
-            except Exception as e:
-                ok, key = self.errors.retry(
-                    Stage.KEY_CONVERTER,
-                    type(self.key_converter).__qualname__,
-                    partial(
-                        key_conv,
-                        topic,
-                        out.key_schema,
-                        out.key,
-                        out._headers,
-                    ),
-                    e,
-                    record=out,
-                )
-                if not ok:
-                    self._skipped(record)
-                    continue
-            try:
-                value = value_conv(topic, out.value_schema, out.value, out._headers)
-            except Exception as e:
-                ok, value = self.errors.retry(
-                    Stage.VALUE_CONVERTER,
-                    type(self.value_converter).__qualname__,
-                    partial(
-                        value_conv,
-                        topic,
-                        out.value_schema,
-                        out.value,
-                        out._headers,
-                    ),
-                    e,
-                    record=out,
-                )
-                if not ok:
-                    self._skipped(record)
-                    continue
-            callback = ack if not self._wants_commit_record else self._record_ack(ack, record)
-            kwargs: dict[str, Any] = {"on_delivery": callback}
-            if out.kafka_partition is not None:
-                kwargs["partition"] = out.kafka_partition
-            if out.timestamp is not None:
-                kwargs["timestamp"] = out.timestamp
-            if headers:
-                kwargs["headers"] = headers
-            batch.pending += 1
-            while True:
-                try:
-                    produce(topic, value, key, **kwargs)
-                    break
-                except BufferError:
-                    # librdkafka's queue is full: serve callbacks until there is room.
-                    producer.poll(0.05)
-                    if self._failures:
-                        self._handle_failures()
-            written += 1
-        self.submitted.submit(batch)
-        self.metrics.record_write(written)
-
-    def _skipped(self, record: SourceRecord) -> None:
-        if self._wants_commit_record:
-            self.task.commit_record(record, None)
 
     def _record_ack(
         self, ack: _Ack, record: SourceRecord
@@ -479,26 +433,6 @@ class WorkerSourceTask(WorkerTask):
                 task.commit_record(record, None)
 
         return cb
-
-    def _convert_headers(self, record: SourceRecord) -> list[tuple[str, bytes | None]] | None:
-        out: list[tuple[str, bytes | None]] = []
-        conv = self.header_converter
-        for h in record.headers:
-            try:
-                out.append(
-                    (h.key, conv.from_connect_header(record.topic, h.key, h.schema, h.value))
-                )
-            except Exception as e:
-                ok, data = self.errors.retry(
-                    Stage.HEADER_CONVERTER,
-                    type(conv).__qualname__,
-                    partial(conv.from_connect_header, record.topic, h.key, h.schema, h.value),
-                    e,
-                    record=record,
-                )
-                if ok:
-                    out.append((h.key, data))
-        return out
 
     def _new_topic(self, topic: str) -> None:
         if self.ensure_topic is not None:

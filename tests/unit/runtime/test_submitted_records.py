@@ -22,7 +22,7 @@ def test_only_the_acknowledged_prefix_is_committable() -> None:
     got = {k.decode(): v[1] for k, v in s.committable().items()}
     assert got == {'["c",{"file":"a"}]': {"position": 20}, '["c",{"file":"b"}]': {"position": 5}}
     assert s.committable() == {}
-    assert s.batches == 0
+    assert s.in_flight == 0
 
 
 def test_restore_keeps_newer_offsets() -> None:

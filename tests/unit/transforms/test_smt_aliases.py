@@ -2,7 +2,7 @@ import importlib
 
 import pytest
 
-from sluice.api import Predicate, Transformation
+from sluice.api import ConfigDef, Predicate, Transformation
 from sluice.transforms import PREDICATE_ALIASES, TRANSFORM_ALIASES
 from sluice.transforms.base import KeyOrValueTransformation
 
@@ -58,7 +58,9 @@ def test_transform_targets_load_and_configure_defs(target: str) -> None:
     cls = _load(target)
     assert issubclass(cls, Transformation)
     instance = cls()
-    assert instance.config().keys is not None
+    definition = instance.config()
+    assert isinstance(definition, ConfigDef)
+    assert all(name == key.name for name, key in definition.keys.items())
     assert instance.version()
 
 
