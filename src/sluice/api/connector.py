@@ -39,7 +39,8 @@ class ConnectorContext(abc.ABC):
 
 
 class Task(Versioned, abc.ABC):
-    """A unit of work. Each task runs on its own thread, created by the worker."""
+    """A unit of work. Each task runs on its own thread, created by the worker (in the worker's
+    process or, with ``sluice.task.isolation``, in a child process of its own)."""
 
     @abc.abstractmethod
     def start(self, props: Mapping[str, str]) -> None:
@@ -47,7 +48,12 @@ class Task(Versioned, abc.ABC):
 
     @abc.abstractmethod
     def stop(self) -> None:
-        """Stop. Called from a *different* thread than the task loop; must not block long."""
+        """Stop and release what ``start`` acquired; must not block long.
+
+        The thread differs by kind, as in Kafka Connect: a :class:`~sluice.api.SourceTask` is
+        stopped from another thread while ``poll`` may be blocked, a
+        :class:`~sluice.api.SinkTask` on its own thread after its last ``put``.
+        """
 
 
 class Connector(Versioned, abc.ABC):

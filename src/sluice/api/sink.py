@@ -1,9 +1,12 @@
 """Sink connectors and tasks: from Kafka into an external system.
 
-Threading contract (as in Kafka Connect): ``start``, ``open``, ``put``, ``pre_commit``/``flush``,
-``close`` all run on the task's own thread; ``stop`` is called on that thread too, after the loop
-ends. The runtime commits to Kafka only the offsets ``pre_commit`` returns, so a sink that buffers
-must return only what it has made durable in the target system: that is what makes delivery
+Threading contract (as in Kafka Connect): ``start``, ``open``, ``put``/``put_batch``,
+``pre_commit``/``flush``, ``close`` all run on the task's own thread (``open`` and ``close`` from
+the consumer's rebalance callbacks, which it serves there); ``stop`` is called on that thread too,
+after the last ``put``. ``SinkTaskContext`` methods are meant for that thread as well.
+
+The runtime commits to Kafka only the offsets ``pre_commit`` returns, so a sink that buffers must
+return only what it has made durable in the target system: that is what makes delivery
 at-least-once. Offsets are the *next* offset to read per partition (last written + 1).
 """
 

@@ -2,9 +2,12 @@
 
 Threading contract (as in Kafka Connect):
 
-* ``SourceTask.start``, ``poll``, ``commit_record`` and ``commit`` run on the task's own thread;
-  ``stop`` arrives from another thread while ``poll`` may be blocked, so ``poll`` must return
-  regularly (within about a second) and check for a stop request.
+* ``SourceTask.start`` and ``poll`` run on the task's own thread; ``stop`` arrives from another
+  thread while ``poll`` may be blocked, so ``poll`` must return regularly (within about a second)
+  and check for a stop request.
+* ``commit`` and ``commit_record`` run on the task thread between polls or, while ``poll`` is
+  blocked, on the runtime's offset committer thread (Kafka calls them from its committer and
+  producer threads): they may overlap a running ``poll``, never each other.
 * An offset counts as committed once the runtime has written it to the offset store, which happens
   only after Kafka acknowledged the record that carried it *and* every earlier record of the same
   source partition (the contiguous acknowledged prefix). After a crash the task resumes from the
@@ -86,11 +89,13 @@ class SourceTask(Task, abc.ABC):
         """
 
     def commit(self) -> None:
-        """Called after offsets were committed, for systems that acknowledge in bulk."""
+        """Called after offsets were committed, for systems that acknowledge in bulk (on the task
+        thread or the committer thread, see the module's threading contract)."""
 
     def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
         """Called once Kafka acknowledged ``record`` (``metadata`` is ``None`` if it was dropped
-        by a transform or skipped under ``errors.tolerance=all``)."""
+        by a transform or skipped under ``errors.tolerance=all``), from the producer's delivery
+        report served on the task thread or the committer thread."""
 
 
 class SourceConnector(Connector, abc.ABC):
