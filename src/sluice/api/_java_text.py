@@ -22,7 +22,7 @@ import functools
 import math
 import re
 import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any, Final
 
@@ -437,7 +437,7 @@ class _StructPlan:
             "Struct{" + ",".join(p.replace("%", "%%") + "%s" for p in self.prefixes) + "}"
         )
 
-    def render(self, values: list[Any]) -> str:
+    def render(self, values: Sequence[Any]) -> str:
         if None not in values:
             if self.special:
                 values = list(values)
@@ -539,7 +539,7 @@ def value_to_string(value: Any, schema: Schema | None = None) -> str:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, Struct):
-        return _struct_plan(value.schema).render(value._values)
+        return _struct_plan(value.schema).render(value.stored_values)
     if isinstance(value, (list, tuple)):
         elem = schema.value_schema if schema is not None else None
         return "[" + ", ".join(value_to_string(v, elem) for v in value) + "]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sluice.api.errors import DataError
@@ -96,6 +97,12 @@ class Struct:
         if v is None:
             return f.schema.default
         return v
+
+    @property
+    def stored_values(self) -> Sequence[Any]:
+        """The values as set, in field order, defaults not applied: the struct's own list, not a
+        copy, for converters and sinks that read every field of many structs. Do not modify it."""
+        return self._values
 
     def values(self, with_defaults: bool = True) -> list[Any]:
         """Every field's value in schema order (``get`` semantics unless ``with_defaults`` is

@@ -296,7 +296,7 @@ class _Writer:
                 raise DataError(f"Invalid type for STRUCT: {_cls(v)}")
             if v.schema is not schema and v.schema != schema:
                 raise DataError("Mismatching schema.")
-            values = v._values
+            values = v.stored_values
             if not (all_trusted and None not in values):
                 if not plan:
                     prepare()
