@@ -91,8 +91,16 @@ def _bundled_tables() -> dict[str, dict[str, str]]:
     for module_name, attr, table in optional:
         try:
             module = importlib.import_module(module_name)
-        except ImportError as e:  # a bundled family not built yet must not break the rest
-            log.debug("bundled plugin table %s unavailable: %s", module_name, e)
+        except ImportError as e:
+            # A broken install (a missing dependency of one family) must not take the other
+            # families down, but it must be seen: the plugins of that family are not available.
+            log.error(
+                "Cannot load the bundled %s plugins of %s: %s (%s); they are not available",
+                table,
+                module_name,
+                e,
+                type(e).__name__,
+            )
             continue
         tables[table].update(getattr(module, attr, {}))
     return tables
