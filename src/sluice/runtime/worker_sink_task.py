@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
@@ -31,7 +30,7 @@ from sluice.api import (
     TopicPartition,
 )
 from sluice.api.records import TIMESTAMP_TYPES_BY_CODE
-from sluice.kafka.client_logs import new_consumer
+from sluice.kafka.clients import REAL_CLIENTS, KafkaClients
 from sluice.runtime.errant_record_reporter import WorkerErrantRecordReporter
 from sluice.runtime.errors import ConsumedRecord, Stage
 from sluice.runtime.metrics.task_metrics import SinkTaskMetrics
@@ -91,6 +90,7 @@ class WorkerSinkTask(WorkerTask):
         on_topic: Callable[[str], None] | None = None,
         *,
         metrics: SinkTaskMetrics | None = None,
+        clients: KafkaClients = REAL_CLIENTS,
     ) -> None:
         self.metrics: SinkTaskMetrics = metrics or SinkTaskMetrics(id.connector, id.task)
         super().__init__(
@@ -102,6 +102,7 @@ class WorkerSinkTask(WorkerTask):
             offset_flush_interval,
             offset_flush_timeout,
             self.metrics,
+            clients,
         )
         self.task = task
         self.consumer_config = consumer_config
@@ -123,14 +124,15 @@ class WorkerSinkTask(WorkerTask):
         self._retry_batch: SinkRecordBatch | None = None
         self._consumer_paused = False
         self._next_commit = 0.0
+        self._commit_started = 0.0
         self._started_task = False
         self._lag_due = 0.0
 
     # -- lifecycle ----------------------------------------------------------------------------
     def initialize_and_start(self) -> None:
-        self.consumer = new_consumer(
-            self.kafka.instrument(self.consumer_config), on_error=self.kafka.on_error
-        )
+        config = self.kafka.instrument(self.consumer_config)
+        config["on_commit"] = self._on_commit
+        self.consumer = self.clients.consumer(config, self.kafka.on_error)
         self.task.initialize(_Context(self))
         self.task.start(self.task_config)
         self._started_task = True
@@ -148,7 +150,7 @@ class WorkerSinkTask(WorkerTask):
             on_revoke=self._on_revoke,
             on_lost=self._on_lost,
         )
-        self._next_commit = time.monotonic() + self.flush_interval
+        self._next_commit = self.clock() + self.flush_interval
         log.info("%s Sink task finished initialization and start", self)
 
     def close(self) -> None:
@@ -190,14 +192,14 @@ class WorkerSinkTask(WorkerTask):
                 self._deliver(batch)
                 continue
             # Wake for the next commit, as Kafka's poll timeout does, not a second later.
-            wait = min(1.0, max(0.0, self._next_commit - time.monotonic()))
+            wait = min(1.0, max(0.0, self._next_commit - self.clock()))
             messages = consumer.consume(self.max_poll_records, wait)
             if messages:
                 self.kafka.reachable()
                 self.problems.progress()
                 self.metrics.record_read(len(messages))
                 self._process(messages)
-            if time.monotonic() >= self._lag_due:
+            if self.clock() >= self._lag_due:
                 self._measure_lag()
 
     def _process(self, messages: list[Any]) -> None:
@@ -399,7 +401,7 @@ class WorkerSinkTask(WorkerTask):
         """
         consumer = self.consumer
         assert consumer is not None
-        self._lag_due = time.monotonic() + 1.0
+        self._lag_due = self.clock() + 1.0
         lag: dict[tuple[str, int], int] = {}
         for tp in self.assignment:
             try:
@@ -416,7 +418,7 @@ class WorkerSinkTask(WorkerTask):
 
     def _deliver(self, records: SinkRecordBatch) -> None:
         reporter = self.errant_reporter
-        started = time.monotonic()
+        started = self.clock()
         try:
             self.task.put_batch(records)
             if isinstance(reporter, WorkerErrantRecordReporter) and reporter.failure is not None:
@@ -428,7 +430,7 @@ class WorkerSinkTask(WorkerTask):
             return
         except Exception as e:
             raise ConnectError("Exiting WorkerSinkTask due to unrecoverable exception.") from e
-        self.metrics.record_put(len(records), time.monotonic() - started)
+        self.metrics.record_put(len(records), self.clock() - started)
         if self._retry_batch is None and self._consumer_paused and not self.paused:
             self._resume_all()
         self._apply_rewinds()
@@ -510,7 +512,7 @@ class WorkerSinkTask(WorkerTask):
 
     # -- commits ------------------------------------------------------------------------------
     def _maybe_commit(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if self.commit_requested or now >= self._next_commit:
             self.commit_requested = False
             self._next_commit = now + self.flush_interval
@@ -544,20 +546,37 @@ class WorkerSinkTask(WorkerTask):
         if not to_commit:
             self.metrics.record_commit_skipped()
             return
-        started = time.monotonic()
+        self._commit_started = self.clock()
         try:
             if sync:
-                consumer.commit(offsets=to_commit, asynchronous=False)
+                # librdkafka reports a synchronous commit by its return value, not on_commit.
+                result = consumer.commit(offsets=to_commit, asynchronous=False)
             else:
                 consumer.commit(offsets=to_commit, asynchronous=True)
         except Exception:
             log.exception("%s Commit of offsets failed", self)
-            self.metrics.record_commit(False, time.monotonic() - started)
+            self.metrics.record_commit(False, self.clock() - self._commit_started)
             return
-        self.metrics.record_commit(True, time.monotonic() - started)
         self.metrics.record_commit_sent()
-        for p in to_commit:
-            self.last_committed[TopicPartition(p.topic, p.partition)] = p.offset
-        log.debug(
-            "%s Committed offsets %s", self, {(p.topic, p.partition): p.offset for p in to_commit}
-        )
+        if sync:
+            self._on_commit(None, list(result or []))
+
+    def _on_commit(self, err: KafkaError | None, partitions: list[KafkaTopicPartition]) -> None:
+        """The consumer's commit result (served on the task thread by ``consume``, or the return
+        value of a synchronous ``commit``). Only offsets the group coordinator accepted count as
+        committed: a failed commit is then sent again at the next flush instead of being taken
+        for done, and a failed ``pre_commit`` rewinds to what Kafka really holds."""
+        seconds = self.clock() - self._commit_started
+        done = {
+            TopicPartition(p.topic, p.partition): p.offset
+            for p in partitions
+            if err is None and p.error is None and p.offset >= 0
+        }
+        if err is not None or len(done) < len(partitions):
+            log.warning("%s Commit of offsets failed: %s", self, err or partitions)
+        self.metrics.record_commit(err is None and len(done) == len(partitions), seconds)
+        for tp, offset in done.items():
+            if tp in self.assignment:
+                self.last_committed[tp] = offset
+        if done:
+            log.debug("%s Committed offsets %s", self, done)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -27,7 +26,7 @@ from sluice.api import (
     SourceTask,
     SourceTaskContext,
 )
-from sluice.kafka.client_logs import new_producer
+from sluice.kafka.clients import REAL_CLIENTS, KafkaClients
 from sluice.runtime.errors import Stage
 from sluice.runtime.metrics.task_metrics import SourceTaskMetrics
 from sluice.runtime.offset_storage import StoreOffsetReader
@@ -93,6 +92,7 @@ class WorkerSourceTask(WorkerTask):
         ensure_topic: Callable[[str], None] | None = None,
         *,
         metrics: SourceTaskMetrics | None = None,
+        clients: KafkaClients = REAL_CLIENTS,
     ) -> None:
         self.metrics: SourceTaskMetrics = metrics or SourceTaskMetrics(id.connector, id.task)
         super().__init__(
@@ -104,6 +104,7 @@ class WorkerSourceTask(WorkerTask):
             offset_flush_interval,
             offset_flush_timeout,
             self.metrics,
+            clients,
         )
         self.task = task
         self.producer_config = producer_config
@@ -126,14 +127,14 @@ class WorkerSourceTask(WorkerTask):
 
     # -- lifecycle ----------------------------------------------------------------------------
     def initialize_and_start(self) -> None:
-        self.producer = new_producer(
-            self.kafka.instrument(self.producer_config), on_error=self.kafka.on_error
+        self.producer = self.clients.producer(
+            self.kafka.instrument(self.producer_config), self.kafka.on_error
         )
         reader = StoreOffsetReader(self.id.connector, self.offset_store)
         self.task.initialize(_Context(self.task_config, reader))
         self.task.start(self.task_config)
         self._started_task = True
-        self._next_commit = time.monotonic() + self.flush_interval
+        self._next_commit = self.clock() + self.flush_interval
         self._committer = threading.Thread(
             target=self._commit_while_polling, name=f"{self}-committer", daemon=True
         )
@@ -184,7 +185,7 @@ class WorkerSourceTask(WorkerTask):
                 self._maybe_commit()
                 self.problems.tick()
                 lock.release()
-                polled_at = time.monotonic()
+                polled_at = self.clock()
                 try:
                     records = self.task.poll()
                 except RetriableError as e:
@@ -198,7 +199,7 @@ class WorkerSourceTask(WorkerTask):
                     break
                 if records:
                     self.problems.progress()
-                    self.metrics.record_poll(len(records), time.monotonic() - polled_at)
+                    self.metrics.record_poll(len(records), self.clock() - polled_at)
                     self._send(records)
         finally:
             lock.release()
@@ -212,11 +213,11 @@ class WorkerSourceTask(WorkerTask):
         """
         self.bind_thread()  # lines logged while serving callbacks here belong to the task
         stop = self._committer_stop
-        while not stop.wait(max(0.01, self._next_commit - time.monotonic())):
+        while not stop.wait(max(0.01, self._next_commit - self.clock())):
             if not self._lock.acquire(blocking=False):
                 continue  # the task thread is working and commits by itself
             try:
-                if self.producer is not None and time.monotonic() >= self._next_commit:
+                if self.producer is not None and self.clock() >= self._next_commit:
                     self.producer.poll(0)
                     self._maybe_commit()
             except Exception:
@@ -443,7 +444,7 @@ class WorkerSourceTask(WorkerTask):
 
     # -- offsets ------------------------------------------------------------------------------
     def _maybe_commit(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if now >= self._next_commit:
             self._next_commit = now + self.flush_interval
             self.commit_offsets()
@@ -452,15 +453,15 @@ class WorkerSourceTask(WorkerTask):
         """Write the committable offsets; on failure keep them for the next attempt."""
         offsets = self.submitted.committable()
         if offsets:
-            started = time.monotonic()
+            started = self.clock()
             try:
                 self.offset_store.set({k: encode_value(o) for k, (_, o) in offsets.items()})
             except Exception:
                 log.exception("%s Failed to commit offsets", self)
                 self.submitted.restore(offsets)
-                self.metrics.record_commit(False, time.monotonic() - started)
+                self.metrics.record_commit(False, self.clock() - started)
                 return False
-            self.metrics.record_commit(True, time.monotonic() - started)
+            self.metrics.record_commit(True, self.clock() - started)
             log.debug("%s Committed offsets for %d partitions", self, len(offsets))
         try:
             self.task.commit()

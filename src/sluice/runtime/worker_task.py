@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from sluice.api import ConnectRecord, Converter, HeaderConverter
+from sluice.kafka.clients import REAL_CLIENTS, KafkaClients
 from sluice.runtime import log_context, problem_log, task_problems
 from sluice.runtime.dead_letter_queue import DeadLetterQueueReporter
 from sluice.runtime.errors import ErrorHandler
@@ -122,8 +123,12 @@ class WorkerTask(abc.ABC):
         offset_flush_interval: float,
         offset_flush_timeout: float,
         metrics: TaskMetrics,
+        clients: KafkaClients = REAL_CLIENTS,
     ) -> None:
         self.id = id
+        self.clients = clients
+        """Where the task's producer or consumer and its clock come from (doubles in tests)."""
+        self.clock = clients.clock
         self.metrics = metrics
         self.problems = TaskProblems()
         """What keeps the task from working now (REST ``trace``, metrics, console)."""
