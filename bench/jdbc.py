@@ -7,7 +7,10 @@ For PostgreSQL and MariaDB, with a table of ``rows`` rows of about 200 bytes:
   (``COPY ... TO STDOUT``; ``SELECT ... INTO OUTFILE``);
 * sink rows/s, insert and upsert: the JDBC sink writing that topic into a new table, beside the
   database's bulk load of the same rows (``COPY ... FROM STDIN``; ``LOAD DATA INFILE``);
-* the ratio of each figure to its bulk limit.
+* the ratio of each figure to its bulk limit;
+* the same three figures for the connector's tasks alone (``task_*``): the tasks driven directly,
+  without a worker, converters or broker, to tell the connector's share of the time from the
+  runtime's (the sink tasks get the source task's records, in batches of 5000).
 
 ``run_jdbc_bench`` takes a running broker and running servers. ``python -m bench.jdbc`` starts
 everything itself (the servers as the tests do, a broker on a free port) and prints the result.
@@ -29,7 +32,10 @@ import pymysql  # type: ignore[import-untyped]
 from confluent_kafka import Consumer, TopicPartition
 
 from bench.connector_common import bench_bootstrap, print_results, rate, tests_importable, wait
-from sluice.testing import EmbeddedWorker
+from sluice.api import SinkRecord, SinkRecordBatch
+from sluice.api import TopicPartition as SinkPartition
+from sluice.connectors.jdbc import JdbcSinkTask, JdbcSourceTask
+from sluice.testing import EmbeddedWorker, SinkTaskHarness, SourceTaskHarness
 
 __all__ = ["BenchDatabase", "main", "run_jdbc_bench"]
 
@@ -291,6 +297,64 @@ def _sink_run(
     return elapsed
 
 
+def _task_config(db: BenchDatabase) -> dict[str, str]:
+    return {
+        **_connection(db),
+        "mode": "incrementing",
+        "incrementing.column.name": "id",
+        "tables": "bench_src",
+        "tables.fetched": "true",
+        "topic.prefix": "task-",
+        "batch.max.rows": "5000",
+    }
+
+
+def _task_rates(db: BenchDatabase, rows: int) -> dict[str, float]:
+    """Rows/s of the source task, then of the sink task (insert, upsert) fed its records."""
+    source = SourceTaskHarness(JdbcSourceTask(), _task_config(db)).start()
+    values: list[Any] = []
+    started = time.perf_counter()
+    while len(values) < rows:
+        values.extend(r.value for r in source.poll(commit=False))
+    source_s = time.perf_counter() - started
+    source.stop()
+    out = {"task_source_rows_per_s": rate(rows, source_s)}
+    schema = values[0].schema
+    for mode in ("insert", "upsert"):
+        table = f"bench_task_{mode}"
+        _execute(db, f"DROP TABLE IF EXISTS {table}")
+        config = {
+            **_connection(db),
+            "topics": "task",
+            "auto.create": "true",
+            "table.name.format": table,
+            "insert.mode": mode,
+            "batch.size": "5000",
+        }
+        if mode == "upsert":
+            config.update({"pk.mode": "record_value", "pk.fields": "id"})
+        sink = SinkTaskHarness(JdbcSinkTask(), config).start([SinkPartition("task", 0)])
+        started = time.perf_counter()
+        for first in range(0, rows, 5000):
+            chunk = values[first : first + 5000]
+            sink.put(
+                SinkRecordBatch(
+                    [
+                        SinkRecord("task", 0, None, None, schema, v, first + n)
+                        for n, v in enumerate(chunk)
+                    ]
+                )
+            )
+        sink.commit()
+        elapsed = time.perf_counter() - started
+        sink.stop()
+        count = _scalar(db, f"SELECT count(*) FROM {table}")
+        if int(count) != rows:
+            raise AssertionError(f"sink task {mode} wrote {count} rows, expected {rows}")
+        out[f"task_sink_{mode}_rows_per_s"] = rate(rows, elapsed)
+    return out
+
+
 def run_jdbc_bench(
     bootstrap: str,
     databases: Sequence[BenchDatabase],
@@ -302,7 +366,9 @@ def run_jdbc_bench(
 
     Each entry holds ``source_rows_per_s``, ``export_rows_per_s`` (COPY TO / INTO OUTFILE),
     ``source_ratio``, ``sink_insert_rows_per_s``, ``sink_upsert_rows_per_s``,
-    ``load_rows_per_s`` (COPY FROM / LOAD DATA) and ``sink_insert_ratio``/``sink_upsert_ratio``.
+    ``load_rows_per_s`` (COPY FROM / LOAD DATA) and ``sink_insert_ratio``/``sink_upsert_ratio``,
+    then the tasks alone: ``task_source_rows_per_s``, ``task_sink_insert_rows_per_s``,
+    ``task_sink_upsert_rows_per_s`` and their ratios to the same bulk figures.
     """
     work = Path(work_dir or tempfile.mkdtemp(prefix="sluice-bench-jdbc-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -319,6 +385,7 @@ def run_jdbc_bench(
         source_s, topic = _source_run(db, bootstrap, work, rows, timeout)
         insert_s = _sink_run(db, bootstrap, work, topic, rows, "insert", timeout)
         upsert_s = _sink_run(db, bootstrap, work, topic, rows, "upsert", timeout)
+        tasks = _task_rates(db, rows)
         exported.unlink(missing_ok=True)
         export_rate, load_rate = rate(rows, export_s), rate(rows, load_s)
         entry = {
@@ -334,6 +401,12 @@ def run_jdbc_bench(
         entry["source_ratio"] = round(entry["source_rows_per_s"] / export_rate, 4)
         entry["sink_insert_ratio"] = round(entry["sink_insert_rows_per_s"] / load_rate, 4)
         entry["sink_upsert_ratio"] = round(entry["sink_upsert_rows_per_s"] / load_rate, 4)
+        entry.update(tasks)
+        entry["task_source_ratio"] = round(tasks["task_source_rows_per_s"] / export_rate, 4)
+        for mode in ("insert", "upsert"):
+            entry[f"task_sink_{mode}_ratio"] = round(
+                tasks[f"task_sink_{mode}_rows_per_s"] / load_rate, 4
+            )
         results[db.kind] = entry
     return results
 

@@ -71,14 +71,27 @@ class JdbcSinkTask(SinkTask):
             raise ConnectError(
                 f"Giving up after {self._failures} failed writes of {len(self._buffer)} records"
             )
+        buffered_upto = self._buffered_upto
+        append = self._buffer.append
+        # Records come partition by partition: the key is rebuilt only when the partition changes.
+        topic: str | None = None
+        partition: int | None = None
+        tp = TopicPartition("", -1)
+        seen: int | None = None
         for record in records:
-            tp = TopicPartition(record.original_topic, record.original_kafka_partition)
+            if record.original_kafka_partition != partition or record.original_topic != topic:
+                if topic is not None and seen is not None:
+                    buffered_upto[tp] = seen
+                topic, partition = record.original_topic, record.original_kafka_partition
+                tp = TopicPartition(topic, partition)
+                seen = buffered_upto.get(tp)
             offset = record.original_kafka_offset
-            seen = self._buffered_upto.get(tp)
             if seen is not None and offset < seen:
                 continue  # handed back after a retry, or already written: not twice
-            self._buffered_upto[tp] = offset + 1
-            self._buffer.append(record)
+            seen = offset + 1
+            append(record)
+        if topic is not None and seen is not None:
+            buffered_upto[tp] = seen
         if len(self._buffer) >= self._settings.batch_size:
             self._flush_from_put()
 
@@ -109,9 +122,14 @@ class JdbcSinkTask(SinkTask):
         self._writer.write(batch)
         self._buffer = []
         self._failures = 0
+        written: dict[tuple[str, int], int] = {}
         for record in batch:
-            tp = TopicPartition(record.original_topic, record.original_kafka_partition)
+            key = (record.original_topic, record.original_kafka_partition)
             next_offset = record.original_kafka_offset + 1
+            if next_offset > written.get(key, -1):
+                written[key] = next_offset
+        for (topic, partition), next_offset in written.items():
+            tp = TopicPartition(topic, partition)
             if next_offset > self._durable.get(tp, -1):
                 self._durable[tp] = next_offset
         log.debug("Wrote %d records in %.3fs", len(batch), time.monotonic() - started)

@@ -43,8 +43,16 @@ def _datetime_binder(dialect: Dialect, column: ColumnInfo | None, zone: dt.tzinf
     utc_column = column is not None and column.utc
     text = dialect.text_temporals
     naive = dialect.naive_datetimes
+    utc = dt.UTC
+    datetime_type = dt.datetime
+    # Connect timestamps arrive as aware UTC datetimes; when the column wants UTC too (a UTC
+    # column, or db.timezone UTC) the conversion is only dropping or keeping the zone.
+    utc_out = (utc_column or zone is utc) and not text
+    drop_zone = not utc_column or naive
 
     def bind(value: Any) -> Any:
+        if utc_out and type(value) is datetime_type and value.tzinfo is utc:
+            return value.replace(tzinfo=None) if drop_zone else value
         if not isinstance(value, dt.datetime):
             value = _coerce_datetime(value)
         if value.tzinfo is None:

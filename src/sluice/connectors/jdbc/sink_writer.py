@@ -49,6 +49,11 @@ class _Prepared:
     keys: tuple[str, ...]
     others: tuple[str, ...]
     row: tuple[Any, ...]
+    table_key: str
+    """The table's name, for finding a key's last operation across groups."""
+    group: str
+    """Table, operation and columns as one string: grouping and de-duplicating a batch hash
+    it for every record, and a string caches its hash where a tuple or a TableId does not."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ class _Preparer:
     keys: tuple[str, ...]
     others: tuple[str, ...]
     extract: Callable[[SinkRecord], tuple[Any, ...]]
+    table_key: str
+    group: str
 
 
 class SinkWriter:
@@ -74,6 +81,7 @@ class SinkWriter:
         self.tables = TableManager(db, settings)
         self._raw: Any = None
         self._preparers: dict[tuple[Any, ...], _Preparer] = {}
+        self._last_preparer: _Preparer | None = None
         self._tables: dict[str, TableId] = {}
         self.rows_written = 0
 
@@ -82,7 +90,39 @@ class SinkWriter:
         """Write ``records`` (or report those that cannot be written); raises
         :class:`TransientWriteError` when the batch should be tried again as a whole."""
         prepared: list[_Prepared] = []
+        append = prepared.append
+        # The preparer of the previous record, reused while records carry the very same schema
+        # objects (the converters hand out one object per schema): no cache key to build.
+        last: _Preparer | None = None
+        last_topic = last_key_schema = last_value_schema = None
         for record in records:
+            vschema = record.value_schema
+            if (
+                last is not None
+                and vschema is last_value_schema
+                and record.key_schema is last_key_schema
+                and (last_key_schema is not None or record.key is None)
+                and record.topic == last_topic
+                and record.value is not None
+            ):
+                try:
+                    row = last.extract(record)
+                except Exception:  # the general path below decides what the error means
+                    pass
+                else:
+                    append(
+                        _Prepared(
+                            record,
+                            last.op,
+                            last.table,
+                            last.keys,
+                            last.others,
+                            row,
+                            last.table_key,
+                            last.group,
+                        )
+                    )
+                    continue
             try:
                 item = self._prepare(record)
             except TransientWriteError:
@@ -94,7 +134,17 @@ class SinkWriter:
                 self._reject(record, e)
                 continue
             if item is not None:
-                prepared.append(item)
+                append(item)
+                if (
+                    vschema is not None
+                    and record.value is not None
+                    and (record.key_schema is not None or record.key is None)
+                ):
+                    last = self._last_preparer
+                    last_topic = record.topic
+                    last_key_schema, last_value_schema = record.key_schema, vschema
+                else:
+                    last = None
         if prepared:
             self._commit_bisecting(prepared)
 
@@ -127,6 +177,7 @@ class SinkWriter:
             if len(self._preparers) > 1000:
                 self._preparers.clear()
             self._preparers[cache_key] = preparer
+        self._last_preparer = preparer
         return _Prepared(
             record,
             preparer.op,
@@ -134,6 +185,8 @@ class SinkWriter:
             preparer.keys,
             preparer.others,
             preparer.extract(record),
+            preparer.table_key,
+            preparer.group,
         )
 
     def _compile(self, record: SinkRecord) -> _Preparer:
@@ -171,7 +224,10 @@ class SinkWriter:
             for spec, column in zip(plan.fields, target.columns, strict=True)
         ]
         extract = compile_extractor(plan, binders, record.key_schema, record.value_schema)
-        return _Preparer(op, table, keys, others, extract)
+        # Unambiguous where fqn() is not (a quoted "a.b" table and table b of schema a).
+        table_key = "\x1f".join([table.catalog or "", table.schema or "", table.table])
+        group = "\x00".join([table_key, op, *keys, "\x01", *others])
+        return _Preparer(op, table, keys, others, extract, table_key, group)
 
     # -- committing ---------------------------------------------------------------------------
     def _commit_bisecting(self, items: list[_Prepared]) -> None:
@@ -268,13 +324,13 @@ def _groups(items: list[_Prepared], mode: InsertMode) -> list[list[_Prepared]]:
             # Last operation per key wins: same end state, and no statement hits a row twice.
             latest: dict[tuple[Any, ...], _Prepared] = {}
             for p in items:
-                key = (p.table, p.row[: len(p.keys)])
-                latest.pop(key, None)
+                key = (p.table_key, p.row[: len(p.keys)])
+                latest.pop(key, None)  # re-inserted below: the dict keeps the last write's place
                 latest[key] = p
             items = list(latest.values())
-            out: dict[tuple[Any, ...], list[_Prepared]] = {}
+            out: dict[str, list[_Prepared]] = {}
             for p in items:
-                out.setdefault((p.table, p.op, p.keys, p.others), []).append(p)
+                out.setdefault(p.group, []).append(p)
             # Deletes first: keys are unique after the reduction, so order between keys is free.
             return sorted(out.values(), key=lambda g: g[0].op != DELETE)
         # Plain inserts mixed with deletes: keep their order, run by run.
@@ -285,14 +341,14 @@ def _groups(items: list[_Prepared], mode: InsertMode) -> list[list[_Prepared]]:
             else:
                 runs.append([p])
         return runs
-    grouped: dict[tuple[Any, ...], list[_Prepared]] = {}
+    grouped: dict[str, list[_Prepared]] = {}
     for p in items:
-        grouped.setdefault((p.table, p.keys, p.others), []).append(p)
+        grouped.setdefault(p.group, []).append(p)
     return list(grouped.values())
 
 
 def _same(a: _Prepared, b: _Prepared) -> bool:
-    return a.op == b.op and a.table == b.table and a.keys == b.keys and a.others == b.others
+    return a.group == b.group
 
 
 def _short(error: BaseException) -> str:

@@ -15,7 +15,7 @@ import logging
 import uuid
 import zoneinfo
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sluice.api import (
@@ -60,11 +60,16 @@ class RowMapper:
     checked: bool = False
     identity: bool = False
     """Every column is kept and needs no conversion: rows are copied as they are."""
+    values_many: Callable[[Sequence[Sequence[Any]]], list[list[Any]]] = field(
+        init=False, repr=False
+    )
+    """Every row's converted field values at once (see :func:`compile_rows_reader`)."""
 
     def __post_init__(self) -> None:
         self.identity = all(c is None for c in self.converters) and self.indexes == list(
             range(len(self.indexes))
         )
+        self.values_many = compile_rows_reader(self.indexes, self.converters)
 
     def values(self, row: Sequence[Any]) -> list[Any]:
         """The row's converted field values, in field order."""
@@ -83,12 +88,38 @@ class RowMapper:
             # The first row goes through the validating path: a mapping mistake shows up here,
             # naming the field, instead of deep in a converter.
             struct = Struct(self.schema)
-            for field, value in zip(self.schema.fields, values, strict=True):
-                struct.put(field, value)
+            for field_, value in zip(self.schema.fields, values, strict=True):
+                struct.put(field_, value)
             self.checked = True
             return struct
         # Converters guarantee the types; skip per-field validation.
         return Struct.trusted(self.schema, values)
+
+
+def compile_rows_reader(
+    indexes: Sequence[int],
+    converters: Sequence[Converter | None],
+) -> Callable[[Sequence[Sequence[Any]]], list[list[Any]]]:
+    """One function turning a fetched batch of rows into lists of field values.
+
+    The per-column decisions (which position, which converter, whether NULL can occur) are
+    compiled into a single list comprehension, so a row costs one list display plus one call per
+    converting column that holds a value: no loop over columns, no ``zip``, no branch for columns
+    without a converter. The generated source names only row positions and the converters passed
+    in, never text from the database (column names stay out of it).
+    """
+    scope: dict[str, Any] = {}
+    items = []
+    for n, (index, conv) in enumerate(zip(indexes, converters, strict=True)):
+        if conv is None:
+            items.append(f"r[{int(index)}]")
+            continue
+        scope[f"c{n}"] = conv
+        items.append(f"(None if (v := r[{int(index)}]) is None else c{n}(v))")
+    source = "def read(rows):\n    return [[" + ", ".join(items) + "] for r in rows]\n"
+    exec(compile(source, "<sluice.jdbc.rows_reader>", "exec"), scope)
+    reader: Callable[[Sequence[Sequence[Any]]], list[list[Any]]] = scope["read"]
+    return reader
 
 
 def _int_schema(precision: int) -> SchemaBuilder:
