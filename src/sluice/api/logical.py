@@ -23,6 +23,11 @@ from sluice.api.schema import (
     SchemaBuilder,
 )
 
+_EXACT: Final = _decimal.Context(
+    prec=_decimal.MAX_PREC, Emax=_decimal.MAX_EMAX, Emin=_decimal.MIN_EMIN
+)
+"""A context that never rounds: scaling a Decimal by a power of ten in it is exact."""
+
 __all__ = ["Date", "Decimal", "Time", "Timestamp"]
 
 EPOCH_DATE: Final = _dt.date(1970, 1, 1)
@@ -57,7 +62,7 @@ class Decimal:
     @staticmethod
     def from_logical(schema: Schema, value: _decimal.Decimal) -> bytes:
         scale = Decimal.scale_of(schema)
-        sign, digits, exponent = value.as_tuple()
+        exponent = value.as_tuple().exponent
         if not isinstance(exponent, int):
             raise DataError(f"Decimal value {value} is not finite")
         if -exponent != scale:
@@ -65,18 +70,15 @@ class Decimal:
                 "Decimal value has mismatching scale for given Decimal schema. "
                 f"Schema has scale {scale}, value has scale {-exponent}."
             )
-        unscaled = int("".join(map(str, digits)) or "0")
-        if sign:
-            unscaled = -unscaled
+        unscaled = int(value.scaleb(scale, _EXACT))
         length = max(1, (unscaled + (unscaled < 0)).bit_length() // 8 + 1)
         return unscaled.to_bytes(length, "big", signed=True)
 
     @staticmethod
     def to_logical(schema: Schema, value: bytes) -> _decimal.Decimal:
         unscaled = int.from_bytes(value, "big", signed=True)
-        # Built from digits, not with scaleb(): arithmetic would round to the context precision.
-        digits = tuple(int(d) for d in str(abs(unscaled)))
-        return _decimal.Decimal((int(unscaled < 0), digits, -Decimal.scale_of(schema)))
+        # From text, which is exact (arithmetic would round to the context precision).
+        return _decimal.Decimal(f"{unscaled}E{-Decimal.scale_of(schema)}")
 
 
 class Date:

@@ -332,3 +332,18 @@ def test_timestamp_round_trip_from_datetime_truncates_to_the_millisecond(
     back = Timestamp.to_logical(Timestamp.SCHEMA, ms)
     assert back <= moment < back + dt.timedelta(milliseconds=1)
     assert back.microsecond % 1000 == 0
+
+
+@pytest.mark.parametrize("scale", [-3, 0, 2, 40])
+@pytest.mark.parametrize(
+    "text", ["0", "-1", "7", "123456789012345678901234567890123456789", "-99999999999"]
+)
+def test_decimal_bytes_round_trip_exactly_beyond_the_context_precision(
+    scale: int, text: str
+) -> None:
+    value = decimal.Decimal(f"{text}E{-scale}")
+    schema = Decimal.schema(scale)
+    raw = Decimal.from_logical(schema, value)
+    assert int.from_bytes(raw, "big", signed=True) == int(text)
+    back = Decimal.to_logical(schema, raw)
+    assert back.as_tuple() == value.as_tuple()
