@@ -24,6 +24,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,17 @@ from bench.kafka_ops import Broker
 from bench.records import payload_json
 from bench.sides import write_properties
 
-__all__ = ["main", "run_record_floor"]
+__all__ = [
+    "CHAIN",
+    "Watched",
+    "count_lines",
+    "machine_busy",
+    "main",
+    "produce_orders",
+    "run_record_floor",
+    "tree_cpu",
+    "watch",
+]
 
 CHAIN: dict[str, str] = {
     "transforms": "drop,insert",
@@ -74,7 +85,7 @@ consumer.close()
 """
 
 
-def _produce(bootstrap: str, topic: str, records: int) -> None:
+def produce_orders(bootstrap: str, topic: str, records: int) -> None:
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 50, "batch.size": 1 << 20})
     for i in range(records):
         while True:
@@ -88,7 +99,7 @@ def _produce(bootstrap: str, topic: str, records: int) -> None:
     producer.flush(60)
 
 
-def _tree_cpu(proc: psutil.Process) -> float:
+def tree_cpu(proc: psutil.Process) -> float:
     """User + system CPU seconds of ``proc`` and its living children."""
     total = 0.0
     for p in [proc, *proc.children(recursive=True)]:
@@ -100,7 +111,7 @@ def _tree_cpu(proc: psutil.Process) -> float:
     return total
 
 
-def _lines(path: Path, counted: tuple[int, int]) -> tuple[int, int]:
+def count_lines(path: Path, counted: tuple[int, int]) -> tuple[int, int]:
     """(bytes read, newlines) after reading what ``path`` gained since ``counted``."""
     offset, lines = counted
     try:
@@ -112,13 +123,29 @@ def _lines(path: Path, counted: tuple[int, int]) -> tuple[int, int]:
     return offset + len(chunk), lines + chunk.count(b"\n")
 
 
-def _measure(argv: Sequence[str], out: Path, records: int, timeout: float) -> dict[str, Any]:
-    """Run ``argv`` until ``out`` holds ``records`` lines; CPU and time from its first bytes."""
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (every process, the broker included)."""
+    t = psutil.cpu_times()
+    return float(t.user + t.system + t.nice + getattr(t, "irq", 0.0) + getattr(t, "softirq", 0.0))
+
+
+@dataclass
+class Watched:
+    """A contender's run: samples from its first output bytes on, and its peak memory."""
+
+    samples: list[tuple[float, int, float, float]]
+    """(monotonic time, lines written, CPU of the process and its children, machine busy CPU)"""
+    peak_rss: int
+    """Bytes, summed over the process and its children (task processes count)."""
+
+
+def watch(argv: Sequence[str], out: Path, records: int, timeout: float) -> Watched:
+    """Run ``argv`` until ``out`` holds ``records`` lines, sampling it every 50 ms."""
     log = out.with_suffix(".log").open("wb")
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     ps = psutil.Process(proc.pid)
     counted = (0, 0)
-    first: tuple[float, float, int] | None = None
+    samples: list[tuple[float, int, float, float]] = []
     peak_rss = 0
     deadline = time.monotonic() + timeout
     try:
@@ -127,12 +154,17 @@ def _measure(argv: Sequence[str], out: Path, records: int, timeout: float) -> di
                 raise RuntimeError(f"{argv[0]} exited with {proc.returncode}; see {log.name}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{counted[1]} of {records} lines in {timeout:.0f}s")
-            counted = _lines(out, counted)
-            if first is None and counted[1] > 0:
-                first = (time.monotonic(), _tree_cpu(ps), counted[1])
-            peak_rss = max(peak_rss, sum(p.memory_info().rss for p in [ps, *ps.children()]))
+            counted = count_lines(out, counted)
+            if counted[1] > 0:
+                samples.append((time.monotonic(), counted[1], tree_cpu(ps), machine_busy()))
+            rss = 0
+            for p in [ps, *ps.children(recursive=True)]:
+                try:
+                    rss += p.memory_info().rss
+                except psutil.NoSuchProcess:
+                    continue
+            peak_rss = max(peak_rss, rss)
             time.sleep(0.05)
-        end_t, end_cpu = time.monotonic(), _tree_cpu(ps)
     finally:
         proc.terminate()
         try:
@@ -140,14 +172,17 @@ def _measure(argv: Sequence[str], out: Path, records: int, timeout: float) -> di
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
-    assert first is not None
-    t0, cpu0, lines0 = first
-    done = records - lines0
-    cpu = end_cpu - cpu0
+    return Watched(samples, peak_rss)
+
+
+def _measure(argv: Sequence[str], out: Path, records: int, timeout: float) -> dict[str, Any]:
+    """records/s and CPU per million from the first output bytes to the last record."""
+    watched = watch(argv, out, records, timeout)
+    (t0, n0, cpu0, _), (t1, n1, cpu1, _) = watched.samples[0], watched.samples[-1]
     return {
-        "records_per_s": rate(done, end_t - t0),
-        "cpu_s_per_million": round(cpu / done * 1e6, 2),
-        "peak_rss_mb": round(peak_rss / 2**20, 1),
+        "records_per_s": rate(n1 - n0, t1 - t0),
+        "cpu_s_per_million": round((cpu1 - cpu0) / (n1 - n0) * 1e6, 2),
+        "peak_rss_mb": round(watched.peak_rss / 2**20, 1),
     }
 
 
@@ -159,7 +194,7 @@ def run_record_floor(bootstrap: str, records: int, work: Path) -> dict[str, Any]
     finally:
         broker.close()
     print(f"producing {records} records to {topic}", file=sys.stderr)
-    _produce(bootstrap, topic, records)
+    produce_orders(bootstrap, topic, records)
     timeout = max(120.0, records / 5000)
     worker = write_properties(
         work / "worker.properties",

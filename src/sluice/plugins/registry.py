@@ -50,6 +50,17 @@ KINDS: Final[dict[str, type]] = {
 }
 """Kind names as ``GET /connector-plugins`` reports them, with their base classes."""
 
+_TABLE_KINDS: Final[dict[str, frozenset[str]]] = {
+    "connector": frozenset(("source", "sink")),
+    "task": frozenset(),
+    "converter": frozenset(("converter", "header_converter")),
+    "header_converter": frozenset(("converter", "header_converter")),
+    "transformation": frozenset(("transformation",)),
+    "predicate": frozenset(("predicate",)),
+    "config_provider": frozenset(("config_provider",)),
+}
+"""What each bundled table's targets can be (a converter class may be both converter kinds)."""
+
 
 class PluginError(ConnectError):
     """A plugin that cannot be found or loaded; the message names it and says why."""
@@ -158,9 +169,14 @@ class PluginRegistry:
         self._names: dict[str, str] = {}
         self._origins: dict[str, str] = {}
         self._primary: dict[str, str] = {}
-        for table in tables.values():
+        self._bundled_kinds: dict[str, frozenset[str]] = {}
+        """The kinds a bundled target can be, known from its table without importing it."""
+        for table_name, table in tables.items():
             for fqcn, target in table.items():
                 self._register(fqcn, target, "bundled", primary=True)
+                self._bundled_kinds[target] = (
+                    self._bundled_kinds.get(target, frozenset()) | _TABLE_KINDS[table_name]
+                )
         if entry_points:
             self._scan_entry_points()
         for folder in plugin_path:
@@ -291,6 +307,10 @@ class PluginRegistry:
         wanted = set(kinds) if kinds is not None else set(KINDS)
         out: list[PluginDesc] = []
         for target, name in self._primary.items():
+            # A bundled connector cannot be a converter: no need to import it (and its
+            # database drivers) to find out, which keeps an idle worker small.
+            if not self._bundled_kinds.get(target, wanted) & wanted:
+                continue
             try:
                 cls = _load_target(target)
             except PluginError as e:

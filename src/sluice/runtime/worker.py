@@ -1,9 +1,15 @@
-"""The worker: builds connectors and tasks from configurations and runs them on threads.
+"""The worker: builds connectors and tasks from configurations and runs them on threads (or in
+child processes, see :mod:`sluice.runtime.task_process`).
 
 The herder decides *what* runs; the worker knows *how*: it resolves plugins, layers converter and
 client settings (framework defaults < worker ``producer.*``/``consumer.*`` < connector
 ``*.override.*``), creates the task's clients and threads, and stops tasks within the graceful
 shutdown budget, cancelling those that overrun.
+
+``sluice.task.isolation`` decides whether a task is a thread of the worker or a child process of
+it (:func:`~sluice.runtime.task_process.runs_in_process`); a task process builds its task with
+this module's own ``_build_task`` and is stored here as a :class:`~sluice.runtime.task_process.
+TaskProcess`, which everything that reads ``Worker.tasks`` treats as any other task.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from sluice.api import (
     SourceTask,
 )
 from sluice.kafka.client_config import prefixed, to_librdkafka
+from sluice.kafka.security import connection_settings
 from sluice.plugins.registry import PluginError, PluginRegistry
 from sluice.runtime.connector_config import (
     sink_connector_config_def,
@@ -39,12 +46,16 @@ from sluice.runtime.metrics.summary import ThroughputHistory
 from sluice.runtime.metrics.task_metrics import (
     SinkTaskMetrics,
     SourceTaskMetrics,
+    TaskMetrics,
     TaskMetricsT,
     switched_off,
 )
 from sluice.runtime.metrics.worker_metrics import RebalanceMetrics, WorkerMetrics
 from sluice.runtime.offset_storage import StoreOffsetReader
 from sluice.runtime.status import ConnectorTaskId, TargetState
+from sluice.runtime.task_process import TaskProcess, TaskProcessBuildError, runs_in_process
+from sluice.runtime.task_process.protocol import HostRequest
+from sluice.runtime.task_process.supervisor import crash_file, gc_tuning, logger_levels
 from sluice.runtime.topic_creation import TopicCreation
 from sluice.runtime.transformation_chain import build_chain
 from sluice.runtime.worker_config import WorkerConfig
@@ -89,6 +100,9 @@ class Worker:
         self._forget_clients: dict[ConnectorTaskId, list[Callable[[], None]]] = {}
         self.metrics_registry = new_registry(self)
         self.history = ThroughputHistory(self)
+        self.isolation = config.get_string("sluice.task.isolation") or "auto"
+        self._generated_tasks: dict[str, int] = {}
+        """How many task configs each connector generated here (for ``auto`` isolation)."""
 
     @property
     def client_id(self) -> str:
@@ -234,6 +248,7 @@ class Worker:
                         if config.get(key):
                             task_config[key] = config[key]
                 out.append(task_config)
+            self._generated_tasks[name] = len(out)
             return out
 
     # -- tasks --------------------------------------------------------------------------------
@@ -251,21 +266,98 @@ class Worker:
             if id in self.tasks:
                 raise ConfigError(f"Task {id} already running on this worker")
             try:
-                task = self._build_task(
-                    id, connector_config, task_config, listener, target_state, on_topic
-                )
-            except Exception:
+                task: WorkerTask
+                if self.runs_in_process(id, connector_config):
+                    task = self._build_task_process(
+                        id, connector_config, task_config, listener, target_state, on_topic
+                    )
+                else:
+                    task = self._build_task(
+                        id, connector_config, task_config, listener, target_state, on_topic
+                    )
+            except Exception as e:
                 from sluice.runtime.java_traces import format_trace
 
-                log.exception("Failed to start task %s", id)
+                if isinstance(e, TaskProcessBuildError):
+                    log.error("Failed to start task %s in its process: %s", id, e)
+                    trace = e.trace
+                else:
+                    log.exception("Failed to start task %s", id)
+                    trace = format_trace()
                 self.metrics.task_startups.record(False)
                 self._forget_task_clients(id)
-                listener.on_task_failure(id, format_trace())
+                listener.on_task_failure(id, trace)
                 return False
             self.tasks[id] = task
             task.start_thread()
             self.metrics.task_startups.record(True)
             return True
+
+    def runs_in_process(self, id: ConnectorTaskId, connector_config: Mapping[str, str]) -> bool:
+        """Whether task ``id`` runs in a child process (``sluice.task.isolation``)."""
+        return runs_in_process(
+            self.isolation, connector_config, self._generated_tasks.get(id.connector)
+        )
+
+    def _build_task_process(
+        self,
+        id: ConnectorTaskId,
+        connector_config: dict[str, str],
+        task_config: dict[str, str],
+        listener: TaskStatusListener,
+        target_state: TargetState,
+        on_topic: Callable[[str], None] | None,
+    ) -> TaskProcess:
+        """Start task ``id`` in a child process that builds it with :meth:`_build_task`; returns
+        once it is built (raises, with the process's trace, if it could not be)."""
+        conn_config = self.resolve(connector_config)
+        resolved_task_config = self.resolve(task_config)
+        task_cls_name = task_config.get("task.class")
+        cls = self.connector_class(conn_config)
+        task_cls = cls().task_class() if not task_cls_name else self.registry.load(task_cls_name)
+        if issubclass(task_cls, SourceTask):
+            metrics: TaskMetrics = SourceTaskMetrics(
+                id.connector, id.task, self.metrics_window, self.metrics_samples
+            )
+        elif issubclass(task_cls, SinkTask):
+            metrics = SinkTaskMetrics(
+                id.connector, id.task, self.metrics_window, self.metrics_samples
+            )
+        else:
+            raise ConfigError(f"{task_cls} is neither a SourceTask nor a SinkTask", "task.class")
+        if not self.config.get_boolean("topic.tracking.enable"):
+            on_topic = None
+        request = HostRequest(
+            id,
+            self.worker_id,
+            self.config,
+            self.registry,
+            conn_config,
+            resolved_task_config,
+            target_state.value,
+            on_topic is not None,
+            logger_levels(),
+            crash_file(),
+            gc_tuning=gc_tuning(),
+        )
+        handle = TaskProcess(
+            request,
+            listener,
+            metrics,
+            self.offset_store,
+            on_topic,
+            lambda kind: self._client_stats_feed(id, kind),
+            task_cls,
+        )
+        handle.launch()
+        return handle
+
+    def _client_stats_feed(self, id: ConnectorTaskId, kind: str) -> Callable[[str], None]:
+        """Where a task process's ``kind`` client statistics go (``stats_cb``, worker side)."""
+        config: dict[str, Any] = {}
+        self._watch_client(id, config, kind)
+        feed: Callable[[str], None] = config["stats_cb"]
+        return feed
 
     def _watch_client(self, id: ConnectorTaskId, config: dict[str, Any], kind: str) -> None:
         """Have the task's client report connections and bytes for ``/metrics``."""
@@ -495,6 +587,8 @@ class Worker:
 
     def admin_config(self) -> dict[str, Any]:
         props: dict[str, Any] = {"bootstrap.servers": self._bootstrap()}
+        # As Kafka Connect: the worker's top-level security settings, then admin.*.
+        props.update(connection_settings(self.config.originals()))
         props.update(self.config.client_props("admin."))
         return to_librdkafka(props)
 

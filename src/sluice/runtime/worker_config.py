@@ -83,6 +83,16 @@ def worker_config_def() -> ConfigDef:
     d.define("rest.advertised.host.name", ConfigType.STRING, None, importance=Importance.LOW)
     d.define("rest.advertised.port", ConfigType.INT, None, importance=Importance.LOW)
     d.define("rest.advertised.listener", ConfigType.STRING, None, importance=Importance.LOW)
+    d.define(
+        "sluice.jaas.config.file",
+        ConfigType.STRING,
+        None,
+        importance=Importance.LOW,
+        documentation="sluice only: the JAAS file a Java worker gets from "
+        "-Djava.security.auth.login.config (also read from $KAFKA_OPTS): its KafkaConnect "
+        "section configures the REST API's basic authentication, its KafkaClient section the "
+        "clients' SASL login where sasl.jaas.config is not set.",
+    )
     d.define("admin.listeners", ConfigType.LIST, None, importance=Importance.LOW)
     d.define("config.providers", ConfigType.LIST, "", importance=Importance.LOW)
     d.define(
@@ -128,6 +138,20 @@ def worker_config_def() -> ConfigDef:
         importance=Importance.LOW,
         documentation="Whether tasks count records, batches and commits for /metrics (sluice "
         "only; off just to measure what counting costs).",
+    )
+    d.define(
+        "sluice.task.isolation",
+        ConfigType.STRING,
+        "auto",
+        ValidString("auto", "thread", "process"),
+        Importance.MEDIUM,
+        "Where tasks run (sluice only; a Java worker ignores it): 'thread' runs every task as a "
+        "thread of the worker, as Kafka Connect does; 'process' runs each task in a child process "
+        "the worker supervises, so that a connector's tasks use every core; 'auto' runs a "
+        "connector's tasks in processes when the worker may use more than one core and the "
+        "connector has more than one task, and as threads otherwise. A task process keeps the "
+        "guarantees of a thread (offsets, status, pause and restart, logs, metrics); one that "
+        "crashes, even inside a C extension, fails only its own task.",
     )
     return d
 
