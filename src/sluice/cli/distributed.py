@@ -31,6 +31,7 @@ from sluice.cli.startup import (
     worker_config,
 )
 from sluice.kafka.client_config import to_librdkafka
+from sluice.kafka.security import JAAS_FILE_SETTING as JAAS_FILE
 
 __all__ = ["run_distributed", "start_distributed"]
 
@@ -45,7 +46,7 @@ def _connection_settings(config: Any) -> dict[str, Any]:
     (Kafka Connect's internal clients are built from the worker's top-level settings)."""
     out: dict[str, Any] = {"bootstrap.servers": ",".join(config.get_list("bootstrap.servers"))}
     for key, value in config.originals().items():
-        if key in _CONNECTION_KEYS or key.startswith(_CONNECTION_PREFIXES):
+        if key in _CONNECTION_KEYS or key.startswith(_CONNECTION_PREFIXES) or key == JAAS_FILE:
             out[key] = str(value)
     return to_librdkafka(out)
 

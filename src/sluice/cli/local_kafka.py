@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -463,7 +463,11 @@ class LocalKafka:
         data_dir: Path | None = None,
         libs_dir: Path | None = None,
         heap: str = DEFAULT_HEAP,
+        extra_properties: Mapping[str, str] | None = None,
+        format_args: Sequence[str] = (),
     ) -> None:
+        """``extra_properties`` go over :func:`server_properties` (more listeners, TLS, SASL);
+        ``format_args`` are added to ``kafka-storage format`` (``--add-scram ...``)."""
         if not 0 < port < 65535:
             raise LocalKafkaError(f"port {port} is not a TCP port between 1 and 65534")
         _heap_bytes(heap)  # reject a bad size now rather than in the JVM's log
@@ -471,6 +475,8 @@ class LocalKafka:
         self.heap = heap
         self.data_dir = (data_dir if data_dir is not None else default_data_dir(port)).resolve()
         self._libs_dir = libs_dir
+        self.extra_properties = dict(extra_properties or {})
+        self.format_args = list(format_args)
 
     @property
     def bootstrap(self) -> str:
@@ -564,7 +570,12 @@ class LocalKafka:
         controller_port = self._choose_controller_port()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.properties_file.write_text(
-            _render_properties(server_properties(self.port, controller_port, self.log_dir)),
+            _render_properties(
+                {
+                    **server_properties(self.port, controller_port, self.log_dir),
+                    **self.extra_properties,
+                }
+            ),
             encoding="utf-8",
         )
         self._rotate_log()
@@ -687,6 +698,7 @@ class LocalKafka:
             new_cluster_id(),
             "--config",
             str(self.properties_file),
+            *self.format_args,
         )
         with self.log_file.open("ab") as log:
             log.write(f"=== sluice: formatting {self.log_dir} ===\n".encode())

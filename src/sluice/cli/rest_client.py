@@ -21,6 +21,7 @@ import errno
 import json
 import os
 import socket
+import ssl
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ __all__ = [
     "RestError",
     "WorkerUnreachableError",
     "client_options",
+    "credentials",
     "member",
     "members",
     "print_json",
@@ -146,15 +148,33 @@ class RestClient:
         url: str,
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
+        credentials: tuple[str, str] | None = None,
+        verify: str | bool = True,
     ) -> None:
-        self.url = url.rstrip("/")
+        """``credentials`` (user, password) go as HTTP basic authentication (a worker with
+        Kafka's ``BasicAuthSecurityRestExtension``); so do those of a URL such as
+        ``https://user:password@host:8443``. ``verify``: a CA file (PEM) to trust for
+        ``https://`` workers, ``True`` for the system's CAs, ``False`` for none."""
+        parts = httpx.URL(url.rstrip("/"))
+        if credentials is None and parts.username:
+            credentials = (parts.username, parts.password or "")
+        self.url = str(parts.copy_with(username=None, password=None)).rstrip("/")
+        context: ssl.SSLContext | bool = verify if isinstance(verify, bool) else True
+        if isinstance(verify, str):
+            try:
+                context = ssl.create_default_context(cafile=verify)
+            except (OSError, ssl.SSLError) as e:
+                raise CliError(f"cannot read the CA file {verify} (--cacert): {e}") from None
         # Connecting fails fast; an answer may take long (a restart waits for the tasks).
         self._client = httpx.Client(
             base_url=self.url,
             timeout=httpx.Timeout(timeout, connect=5.0),
             transport=transport,
             headers={"Accept": "application/json"},
+            auth=httpx.BasicAuth(*credentials) if credentials is not None else None,
+            verify=context,
         )
+        self._has_credentials = credentials is not None
 
     def request(
         self,
@@ -178,10 +198,23 @@ class RestClient:
                 f"invalid worker URL {self.url!r}: expected http://host:port or https://host:port"
             ) from None
         except httpx.TransportError as e:
+            reason = _reason(e)
+            if "CERTIFICATE_VERIFY_FAILED" in reason or "certificate verify failed" in reason:
+                raise WorkerUnreachableError(
+                    f"cannot reach the worker at {self.url}: its TLS certificate is not "
+                    "trusted; pass the CA that signed it with --cacert (or SLUICE_CACERT)"
+                ) from None
             raise WorkerUnreachableError(
-                f"cannot reach the worker at {self.url} ({_reason(e)}); is it running? "
+                f"cannot reach the worker at {self.url} ({reason}); is it running? "
                 "set --url or SLUICE_URL"
             ) from None
+        if response.status_code == 401:
+            what = "refused the credentials" if self._has_credentials else "needs credentials"
+            raise RestError(
+                401,
+                f"the worker at {self.url} {what}: pass --user USER:PASSWORD (or set "
+                "SLUICE_USER and SLUICE_PASSWORD)",
+            )
         if response.status_code >= 400:
             raise RestError(response.status_code, _server_message(response))
         if not response.content:
@@ -229,6 +262,26 @@ def client_options() -> argparse.ArgumentParser:
         help=f"a worker's REST URL (default $SLUICE_URL, else {DEFAULT_URL})",
     )
     common.add_argument(
+        "--user",
+        default=argparse.SUPPRESS,
+        metavar="USER[:PASSWORD]",
+        help="HTTP basic credentials for a worker with Kafka's BasicAuthSecurityRestExtension "
+        "(default $SLUICE_USER and $SLUICE_PASSWORD)",
+    )
+    common.add_argument(
+        "--cacert",
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="PEM file of the CA that signed an https:// worker's certificate (default "
+        "$SLUICE_CACERT, else the system's CAs)",
+    )
+    common.add_argument(
+        "--insecure",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="do not verify an https:// worker's certificate",
+    )
+    common.add_argument(
         "-o",
         "--output",
         choices=("table", "json"),
@@ -249,13 +302,37 @@ def runner(command: Command) -> Callable[[argparse.Namespace], int]:
         if not hasattr(args, "output"):
             args.output = "table"
         try:
-            with RestClient(worker_url(getattr(args, "url", None))) as client:
+            with RestClient(
+                worker_url(getattr(args, "url", None)),
+                credentials=credentials(getattr(args, "user", None)),
+                verify=_verify(args),
+            ) as client:
                 return command(client, args)
         except CliError as e:
             print(f"sluice: {e.message}", file=sys.stderr)
             return 1
 
     return run
+
+
+def credentials(
+    option: str | None, environ: Mapping[str, str] | None = None
+) -> tuple[str, str] | None:
+    """``--user USER[:PASSWORD]``, else ``$SLUICE_USER``; the password after the first colon,
+    else ``$SLUICE_PASSWORD`` (which keeps it out of the process list and shell history)."""
+    env = os.environ if environ is None else environ
+    text = option if option is not None else env.get("SLUICE_USER")
+    if not text:
+        return None
+    user, colon, password = text.partition(":")
+    return user, password if colon else env.get("SLUICE_PASSWORD", "")
+
+
+def _verify(args: argparse.Namespace) -> str | bool:
+    if getattr(args, "insecure", False):
+        return False
+    cacert = getattr(args, "cacert", None) or os.environ.get("SLUICE_CACERT")
+    return cacert or True
 
 
 def print_json(value: Any) -> None:

@@ -26,6 +26,7 @@ from sluice.runtime.worker_config import WorkerConfig
 __all__ = [
     "RunningWorker",
     "StartupError",
+    "check_client_security",
     "cluster_id",
     "install_logging",
     "load_registry",
@@ -74,6 +75,7 @@ def worker_config(
     except ConfigError as e:
         raise StartupError(f"{source}: {e}") from e
     log_unknown_configs(unknown_worker_configs(props, config.definition), source)
+    check_client_security(config, source)
 
     def resolve(c: Mapping[str, str]) -> dict[str, str]:
         return transformer.transform(c).data
@@ -97,23 +99,125 @@ def load_registry(config: WorkerConfig, source: str) -> PluginRegistry:
     return registry
 
 
+def check_client_security(config: WorkerConfig, source: str) -> None:
+    """Refuse, before anything starts, the security settings no client could honour (a store
+    that does not open, a JAAS line that does not parse, an unsupported mechanism), naming the
+    setting: the worker's own (its internal and admin clients) and ``producer.*``,
+    ``consumer.*`` and ``admin.*`` (its connectors' clients)."""
+    from sluice.kafka.security import (
+        JAAS_FILE_SETTING,
+        SecurityConfigError,
+        connection_settings,
+        kafka_python_security,
+        librdkafka_security,
+        set_process_jaas_file,
+    )
+    from sluice.rest.security import basic_auth
+
+    originals = dict(config.originals())
+    set_process_jaas_file(str(originals.get(JAAS_FILE_SETTING) or "") or None)
+    try:
+        basic_auth(originals)  # the REST API's JAAS and users files (rest.extension.classes)
+    except SecurityConfigError as e:
+        raise StartupError(f"{source}: {e}") from None
+    layers = [("", connection_settings(originals))]
+    for prefix in ("producer.", "consumer.", "admin."):
+        layers.append((prefix, config.client_props(prefix)))
+    for prefix, props in layers:
+        try:
+            librdkafka_security(props)
+            if not prefix:  # the distributed herder's group membership (kafka-python) as well
+                kafka_python_security(props)
+        except SecurityConfigError as e:
+            text = str(e)
+            if e.key and text.startswith(e.key):
+                text = prefix + text
+            elif e.key:
+                text = f"{prefix}{e.key}: {text}"
+            raise StartupError(f"{source}: {text}") from None
+
+
 def admin_settings(config: WorkerConfig) -> dict[str, Any]:
-    """What an admin client of the worker's own needs: bootstrap and ``admin.*``."""
+    """What an admin client of the worker's own needs: bootstrap, the top-level security
+    settings (Kafka Connect looks the cluster id up with the worker's own settings) and
+    ``admin.*``."""
+    from sluice.kafka.security import connection_settings
+
     settings: dict[str, Any] = {"bootstrap.servers": ",".join(config.get_list("bootstrap.servers"))}
+    settings.update({k: str(v) for k, v in connection_settings(config.originals()).items()})
     settings.update(config.client_props("admin."))
     return settings
 
 
+def _connection_hint(reason: str) -> str:
+    """What to check for the client error ``reason``, in the worker file's terms."""
+    lowered = reason.lower()
+    if "certificate verify failed" in lowered or "could not be verified" in lowered:
+        return (
+            " (the broker's certificate is not signed by a CA in ssl.truststore.location, or its "
+            "name does not match: ssl.endpoint.identification.algorithm)"
+        )
+    if "authentication" in lowered:
+        return " (check sasl.mechanism and the username and password in sasl.jaas.config)"
+    if (
+        "security.protocol" in lowered
+        or "ssl handshake" in lowered
+        or "state apiversion_query" in lowered
+    ):
+        return (
+            " (does security.protocol match the broker's listener at bootstrap.servers? A "
+            "plaintext client at a TLS listener is disconnected while it asks for API versions)"
+        )
+    return ""
+
+
+class _ClientLines(logging.Handler):
+    """Keeps the text of every line of the start-up admin client (its connection failures are
+    ``FAIL`` lines, some at INFO level, with no ``error_cb``: a plaintext client at a TLS
+    listener, a failed TLS handshake...) and passes each on to ``librdkafka.admin`` as usual."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.texts: list[str] = []
+        self.target = logging.getLogger("librdkafka.admin")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 3 and args[0] == "FAIL":
+            self.texts.append(str(args[2]))
+        if self.target.isEnabledFor(record.levelno):
+            record.name = self.target.name
+            self.target.handle(record)
+
+
 def cluster_id(config: WorkerConfig, timeout: float) -> str:
-    """The Kafka cluster id; proves the broker is reachable before anything else starts."""
+    """The Kafka cluster id; proves the broker is reachable before anything else starts.
+
+    When it is not, the message carries the client's last error (a failed TLS handshake, a
+    refused SASL login, a plaintext client at a TLS port...), not only the timeout."""
+    from confluent_kafka import KafkaError
+
     from sluice.kafka.client_logs import new_admin
 
     settings = admin_settings(config)
+    errors: list[str] = []
+
+    def on_error(error: KafkaError) -> None:
+        if error.code() != KafkaError._ALL_BROKERS_DOWN:
+            errors.append(error.str())
+
+    lines = _ClientLines()
+    logger = logging.Logger("librdkafka.admin.startup", logging.DEBUG)  # not in the hierarchy
+    logger.addHandler(lines)
+    admin = new_admin(settings, on_error, logger)
     try:
-        meta = new_admin(settings).list_topics(timeout=timeout)
+        meta = admin.list_topics(timeout=timeout)
     except Exception as e:
+        admin.poll(0.2)  # the client's queued errors and lines come out of poll
+        reason = (errors or lines.texts or [str(e)])[-1]
         raise StartupError(
-            f"Cannot reach Kafka at bootstrap.servers={settings['bootstrap.servers']}: {e}"
+            f"Cannot reach Kafka at bootstrap.servers={settings['bootstrap.servers']}: "
+            f"{reason}{_connection_hint(reason)}"
         ) from e
     return str(meta.cluster_id)
 
@@ -121,14 +225,36 @@ def cluster_id(config: WorkerConfig, timeout: float) -> str:
 def rest_server(config: WorkerConfig, source: str) -> Any:
     """A REST server bound to the worker's ``listeners``, not serving yet: binding first tells
     the worker its id (the advertised ``host:port``) before the herder exists."""
-    from sluice.rest.server import RestServer
+    from sluice.kafka.security import SecurityConfigError
+    from sluice.rest.security import (
+        basic_auth,
+        client_ssl_context,
+        rest_tls,
+        set_client_verify,
+    )
+    from sluice.rest.server import RestServer, parse_listener
 
+    originals = dict(config.originals())
+    try:
+        listeners = config.get_list("listeners")
+        https = any(parse_listener(value).scheme == "https" for value in listeners)
+        tls = rest_tls(originals) if https else None
+        # Forwarding to other workers and posting task configs to the leader: their HTTPS
+        # listeners are trusted (and this worker's certificate shown) as Kafka's RestClient does.
+        set_client_verify(client_ssl_context(originals) if https else None)
+        basic_auth(originals)  # a missing JAAS or users file stops the worker here
+    except SecurityConfigError as e:
+        raise StartupError(f"{source}: {e}") from None
+    except ConfigError as e:
+        raise StartupError(f"{source}: {e}") from e
     try:
         rest = RestServer(
             None,
-            config.get_list("listeners"),
+            listeners,
             advertised_host=config.get_string("rest.advertised.host.name"),
             advertised_port=config.get("rest.advertised.port"),
+            tls=tls,
+            advertised_listener=config.get_string("rest.advertised.listener"),
         )
         rest.bind()
     except ConfigError as e:
@@ -141,8 +267,9 @@ def rest_server(config: WorkerConfig, source: str) -> Any:
 def rest_app(herder: Herder, config: WorkerConfig, loggers: Loggers | None = None) -> Any:
     """Kafka Connect's REST API over ``herder``, shaped by the worker's REST settings."""
     from sluice.rest.app import RestOptions, create_app
+    from sluice.rest.security import BasicAuthMiddleware, basic_auth
 
-    return create_app(
+    app = create_app(
         herder,
         loggers,
         options=RestOptions(
@@ -151,6 +278,10 @@ def rest_app(herder: Herder, config: WorkerConfig, loggers: Loggers | None = Non
             admin_enabled=config.get("admin.listeners") != [],
         ),
     )
+    auth = basic_auth(dict(config.originals()))  # checked by rest_server() already
+    if auth is not None:
+        app.add_middleware(BasicAuthMiddleware, auth=auth)
+    return app
 
 
 def serve_rest(rest: Any, app: Any, source: str) -> None:

@@ -4,7 +4,8 @@ Kafka Connect builds each task's clients from framework defaults, then the worke
 / ``consumer.*`` / ``admin.*`` properties, then the connector's ``producer.override.*`` etc. Most
 Java client property names are librdkafka's too; the few Java-only ones (serializers, buffer
 memory, blocking timeouts) have no meaning here and are dropped with a debug log, so worker files
-written for Kafka Connect work unchanged.
+written for Kafka Connect work unchanged. Security settings (``security.protocol``, ``sasl.*``,
+``ssl.*``: JAAS lines, JKS/PKCS12 stores) are translated by :mod:`sluice.kafka.security`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import Any, Final
+
+from sluice.kafka.security import librdkafka_security
 
 __all__ = ["JAVA_ONLY_KEYS", "prefixed", "to_librdkafka"]
 
@@ -59,7 +62,9 @@ def prefixed(props: Mapping[str, str], prefix: str) -> dict[str, str]:
 
 
 def to_librdkafka(props: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop Java-only keys and rename the few that differ; librdkafka parses the strings."""
+    """Drop Java-only keys, rename the few that differ and translate the security settings
+    (raising :class:`~sluice.kafka.security.SecurityConfigError` naming a setting that cannot be
+    honoured); librdkafka parses the strings. Idempotent."""
     out: dict[str, Any] = {}
     for k, v in props.items():
         if k in _RENAMES:
@@ -69,4 +74,4 @@ def to_librdkafka(props: Mapping[str, Any]) -> dict[str, Any]:
             log.debug("Ignoring Java-only client setting %s", k)
             continue
         out[k] = v
-    return out
+    return librdkafka_security(out)

@@ -42,6 +42,8 @@ from typing import Any, Final, Literal
 from confluent_kafka import Consumer, KafkaError, Producer
 from confluent_kafka.admin import AdminClient
 
+from sluice.kafka.client_config import to_librdkafka
+
 __all__ = [
     "ADMIN_POLL_INTERVAL",
     "LOGGER",
@@ -80,16 +82,20 @@ def _error_callback(
 
 
 def logged_config(
-    config: Mapping[str, Any], kind: ClientKind, on_error: ErrorHook | None = None
+    config: Mapping[str, Any],
+    kind: ClientKind,
+    on_error: ErrorHook | None = None,
+    logger: logging.Logger | None = None,
 ) -> dict[str, Any]:
     """``config`` with the settings that route the client's log lines and errors to logging.
 
     ``log.thread.name`` is turned off unless the user set it: the ``[thrd:...]`` prefix names
     librdkafka's internal thread, which says nothing to a user and makes every line of a kind
-    look different. ``on_error`` sees every error the client reports.
+    look different. ``on_error`` sees every error the client reports; ``logger`` replaces the
+    kind's logger (``librdkafka.<kind>``).
     """
-    logger = logging.getLogger(f"{LOGGER}.{kind}")
-    out = dict(config)
+    logger = logger or logging.getLogger(f"{LOGGER}.{kind}")
+    out = to_librdkafka(config)  # the security settings as librdkafka takes them, wherever built
     out["logger"] = logger
     out.setdefault("log.thread.name", False)
     out["error_cb"] = _error_callback(logger, str(out.get("client.id", "rdkafka")), on_error)
@@ -106,9 +112,13 @@ def new_consumer(config: Mapping[str, Any], on_error: ErrorHook | None = None) -
     return Consumer(logged_config(config, "consumer", on_error))
 
 
-def new_admin(config: Mapping[str, Any]) -> AdminClient:
+def new_admin(
+    config: Mapping[str, Any],
+    on_error: ErrorHook | None = None,
+    logger: logging.Logger | None = None,
+) -> AdminClient:
     """An admin client whose log lines a background thread polls out every second."""
-    admin = AdminClient(logged_config(config, "admin"))
+    admin = AdminClient(logged_config(config, "admin", on_error, logger))
     _admin_poller.add(admin)
     return admin
 

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -49,6 +48,8 @@ from kafka import errors as kafka_errors
 from kafka.client_async import KafkaClient
 from kafka.coordinator.base import BaseCoordinator, MemberState
 from kafka.protocol.group import DEFAULT_GENERATION_ID, UNKNOWN_MEMBER_ID, JoinGroupRequest
+
+from sluice.kafka.security import SecurityConfigError, kafka_python_security
 
 __all__ = [
     "JOIN_GROUP_TIMEOUT_LAPSE",
@@ -186,22 +187,6 @@ _CLIENT_DEFAULTS: Final[Mapping[str, int]] = {
     "request_timeout_ms": 40000,
     "reconnect_backoff_max_ms": 1000,
 }
-_PEM_FILES: Final = {
-    # librdkafka's names (also accepted by sluice's other clients) -> kafka-python
-    "ssl.ca.location": "ssl_cafile",
-    "ssl.certificate.location": "ssl_certfile",
-    "ssl.key.location": "ssl_keyfile",
-    "ssl.crl.location": "ssl_crlfile",
-}
-_SASL_MECHANISMS: Final = frozenset({"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "GSSAPI"})
-_JAAS_OPTION: Final = re.compile(r"""(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|(\S+?))\s*(?=\s|;|$)""")
-
-
-def _text(value: Any) -> str:
-    """A setting as text; secrets held in a ``Password``-like wrapper (whose ``str`` hides them)
-    are unwrapped through their ``value()``."""
-    unwrap = getattr(value, "value", None)
-    return str(unwrap()) if callable(unwrap) else str(value)
 
 
 def _setting_ms(key: str, value: Any) -> int:
@@ -222,88 +207,15 @@ def _bootstrap(value: Any) -> list[str]:
     return servers
 
 
-def _jaas_credentials(jaas: str) -> tuple[str | None, str | None]:
-    """``username`` and ``password`` from a ``sasl.jaas.config`` login-module line."""
-    options = {m[1]: m[2] if m[2] is not None else m[3] for m in _JAAS_OPTION.finditer(jaas)}
-    unescape = re.compile(r"\\(.)")
-
-    def clean(v: str | None) -> str | None:
-        return None if v is None else unescape.sub(r"\1", v)
-
-    return clean(options.get("username")), clean(options.get("password"))
-
-
-def _ssl_settings(props: Mapping[str, Any], out: dict[str, Any]) -> None:
-    for key, target in _PEM_FILES.items():
-        if props.get(key):
-            out[target] = str(props[key])
-    for java_key, kind in (("ssl.truststore", "ssl_cafile"), ("ssl.keystore", "ssl_certfile")):
-        location = props.get(f"{java_key}.location")
-        if not location:
-            continue
-        store_type = str(props.get(f"{java_key}.type") or "JKS").upper()
-        if store_type != "PEM":
-            raise ClientSettingError(
-                f"{java_key}.type {store_type} cannot be read here: worker group membership "
-                f"reads PEM files only (set {java_key}.type=PEM)",
-                f"{java_key}.type",
-            )
-        out[kind] = str(location)
-    for inline in ("ssl.truststore.certificates", "ssl.keystore.certificate.chain"):
-        if props.get(inline):
-            raise ClientSettingError(
-                f"{inline} (inline PEM) is not supported for worker group membership; put the "
-                "PEM in a file and name it in the matching *.location setting",
-                inline,
-            )
-    password = props.get("ssl.key.password") or props.get("ssl.keystore.password")
-    if password:
-        out["ssl_password"] = _text(password)
-    if "ssl.endpoint.identification.algorithm" in props:
-        algorithm = str(props["ssl.endpoint.identification.algorithm"] or "").strip().lower()
-        out["ssl_check_hostname"] = algorithm not in ("", "none")
-    if props.get("ssl.cipher.suites"):
-        out["ssl_ciphers"] = ":".join(
-            s.strip() for s in str(props["ssl.cipher.suites"]).split(",") if s.strip()
-        )
-
-
-def _sasl_settings(props: Mapping[str, Any], out: dict[str, Any]) -> None:
-    mechanism = str(props.get("sasl.mechanism") or "GSSAPI").upper()  # Java's default
-    if mechanism not in _SASL_MECHANISMS:
-        raise ClientSettingError(
-            f"sasl.mechanism {mechanism} is not supported for worker group membership "
-            f"(supported: {', '.join(sorted(_SASL_MECHANISMS))})",
-            "sasl.mechanism",
-        )
-    out["sasl_mechanism"] = mechanism
-    username = props.get("sasl.username")
-    password = props.get("sasl.password")
-    if props.get("sasl.jaas.config"):
-        jaas_user, jaas_password = _jaas_credentials(_text(props["sasl.jaas.config"]))
-        username = username or jaas_user
-        password = password or jaas_password
-    if mechanism != "GSSAPI":
-        if not username or password is None:
-            raise ClientSettingError(
-                f"sasl.mechanism {mechanism} needs a username and password (in sasl.jaas.config "
-                "or sasl.username / sasl.password)",
-                "sasl.jaas.config",
-            )
-        out["sasl_plain_username"] = str(username)
-        out["sasl_plain_password"] = _text(password)
-    if props.get("sasl.kerberos.service.name"):
-        out["sasl_kerberos_service_name"] = str(props["sasl.kerberos.service.name"])
-
-
 def kafka_client_config(
     props: Mapping[str, Any], *, join_request_timeout: float | None = None
 ) -> dict[str, Any]:
     """kafka-python ``KafkaClient`` keyword arguments from Kafka's client setting names.
 
     Reads ``bootstrap.servers``, ``client.id``, the ``*.ms`` timeouts and back-offs, socket
-    buffers, ``security.protocol`` and the SSL (PEM files) and SASL (PLAIN, SCRAM, GSSAPI)
-    settings; other keys are ignored. Values may be strings, as read from a properties file.
+    buffers, ``security.protocol`` and the SSL (JKS, PKCS12 or PEM stores) and SASL (PLAIN,
+    SCRAM) settings, translated by :mod:`sluice.kafka.security`; other keys are ignored. Values
+    may be strings, as read from a properties file.
     ``join_request_timeout`` (seconds) is the JoinGroup request's own timeout; when given, it is
     kept above ``request.timeout.ms`` and returned as ``join_request_timeout_ms`` for
     :func:`build_kafka_client`.
@@ -319,17 +231,10 @@ def kafka_client_config(
         if props.get(key) not in (None, ""):
             size = int(str(props[key]).strip())
             out[target] = None if size < 0 else size  # -1: the OS default, as in Java
-    protocol = str(props.get("security.protocol") or "PLAINTEXT").strip().upper()
-    if protocol not in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"):
-        raise ClientSettingError(
-            f"security.protocol {protocol} is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL",
-            "security.protocol",
-        )
-    out["security_protocol"] = protocol
-    if protocol in ("SSL", "SASL_SSL"):
-        _ssl_settings(props, out)
-    if protocol.startswith("SASL"):
-        _sasl_settings(props, out)
+    try:
+        out.update(kafka_python_security(props))
+    except SecurityConfigError as e:
+        raise ClientSettingError(str(e), e.key or "security.protocol") from None
     # The client waits this long for the first broker to answer, to learn its API versions.
     out["api_version_auto_timeout_ms"] = out["request_timeout_ms"]
     if join_request_timeout is not None:

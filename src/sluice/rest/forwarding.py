@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from sluice.rest.entities import error_message
+from sluice.rest.security import client_verify
 from sluice.runtime.herder import RequestTargetError
 
 __all__ = ["forward_request"]
@@ -38,7 +39,7 @@ def _shared_client() -> httpx.Client:
     global _client
     with _client_lock:
         if _client is None:
-            _client = httpx.Client(timeout=_TIMEOUT)
+            _client = httpx.Client(timeout=_TIMEOUT, verify=client_verify())
         return _client
 
 

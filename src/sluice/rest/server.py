@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import uvicorn
 
 from sluice.api import ConfigError
+from sluice.rest.security import RestTls
 
 __all__ = ["Listener", "RestServer", "parse_listener"]
 
@@ -59,7 +60,7 @@ class Listener:
 
 
 def parse_listener(value: str) -> Listener:
-    """``HTTP://:8083``, ``http://127.0.0.1:0``... HTTPS is not supported yet."""
+    """``HTTP://:8083``, ``https://127.0.0.1:0``..."""
     text = value.strip()
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
@@ -67,12 +68,6 @@ def parse_listener(value: str) -> Listener:
         raise ConfigError(
             f"Invalid value {value} for configuration listeners: expected a URL such as "
             "http://:8083",
-            "listeners",
-            value,
-        )
-    if scheme == "https":
-        raise ConfigError(
-            f"Invalid value {value} for configuration listeners: HTTPS listeners are not supported",
             "listeners",
             value,
         )
@@ -97,8 +92,11 @@ def parse_listener(value: str) -> Listener:
 class RestServer:
     """Binds the listeners, then serves an ASGI app until :meth:`stop`.
 
-    ``advertised_host``/``advertised_port`` are Kafka's ``rest.advertised.host.name`` and
-    ``rest.advertised.port``; by default the first listener's bound address is advertised.
+    ``advertised_host``/``advertised_port``/``advertised_listener`` are Kafka's
+    ``rest.advertised.host.name``, ``rest.advertised.port`` and ``rest.advertised.listener``; by
+    default the first listener's bound address is advertised. ``tls`` serves the ``https://``
+    listeners (:func:`sluice.rest.security.rest_tls`); plain and TLS listeners get a uvicorn
+    server each, on one event loop.
     """
 
     def __init__(
@@ -107,16 +105,30 @@ class RestServer:
         listeners: Sequence[str],
         advertised_host: str | None = None,
         advertised_port: int | None = None,
+        tls: RestTls | None = None,
+        advertised_listener: str | None = None,
     ) -> None:
         if not listeners:
             raise ConfigError("No REST listeners are configured", "listeners", "")
         self.app = app
         self.listeners = [parse_listener(value) for value in listeners]
+        if tls is None and any(listener.scheme == "https" for listener in self.listeners):
+            raise ConfigError(
+                "https:// listeners need a key store: set listeners.https.ssl.keystore.location "
+                "(or ssl.keystore.location) and its password",
+                "listeners",
+                ",".join(listeners),
+            )
+        self.tls = tls
         self.advertised_host = advertised_host
         self.advertised_port = advertised_port
+        wanted = (advertised_listener or "").strip().lower()
+        self._advertised_index = next(
+            (i for i, listener in enumerate(self.listeners) if listener.scheme == wanted), 0
+        )
         self._sockets: list[socket.socket] = []
         self._bound: list[tuple[str, int]] = []
-        self._server: uvicorn.Server | None = None
+        self._servers: list[uvicorn.Server] = []
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
 
@@ -165,9 +177,9 @@ class RestServer:
     @property
     def advertised_address(self) -> tuple[str, int]:
         """The ``(host, port)`` others reach this worker at; its ``host:port`` is the worker id."""
-        host, port = self.bound_addresses[0]
-        if self.listeners[0].host:
-            host = self.listeners[0].host
+        host, port = self.bound_addresses[self._advertised_index]
+        if self.listeners[self._advertised_index].host:
+            host = self.listeners[self._advertised_index].host
         elif host in ("0.0.0.0", "::"):
             host = _local_address()
         return (
@@ -186,7 +198,7 @@ class RestServer:
         host, port = self.advertised_address
         if ":" in host:
             host = f"[{host}]"
-        return f"{self.listeners[0].scheme}://{host}:{port}/"
+        return f"{self.listeners[self._advertised_index].scheme}://{host}:{port}/"
 
     # -- serving ------------------------------------------------------------------------------
     def start(self, app: Any = None) -> None:
@@ -201,20 +213,31 @@ class RestServer:
             raise RuntimeError("A stopped RestServer cannot be started again")
         self.bind()
         _name_uvicorn_lines()
-        config = uvicorn.Config(
-            self.app,
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=5,
-        )
-        server = uvicorn.Server(config)
-        self._server = server
-        self._thread = threading.Thread(target=self._run, args=(server,), name="rest-server")
+        groups: list[tuple[uvicorn.Server, list[socket.socket]]] = []
+        for scheme in ("http", "https"):
+            sockets = [
+                sock
+                for sock, listener in zip(self._sockets, self.listeners, strict=True)
+                if listener.scheme == scheme
+            ]
+            if not sockets:
+                continue
+            tls = self.tls.uvicorn_options() if scheme == "https" and self.tls else {}
+            config = uvicorn.Config(
+                self.app,
+                log_config=None,
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=5,
+                **tls,
+            )
+            groups.append((uvicorn.Server(config), sockets))
+        self._servers = [server for server, _ in groups]
+        self._thread = threading.Thread(target=self._run, args=(groups,), name="rest-server")
         self._thread.daemon = True
         self._thread.start()
         deadline = time.monotonic() + START_TIMEOUT
-        while not server.started:
+        while not all(server.started for server in self._servers):
             if self._failure is not None or not self._thread.is_alive():
                 raise RuntimeError(f"REST server failed to start: {self._failure}")
             if time.monotonic() > deadline:
@@ -222,23 +245,26 @@ class RestServer:
             time.sleep(0.01)
         log.info("REST server listening at %s (worker id %s)", self.url, self.worker_id)
 
-    def _run(self, server: uvicorn.Server) -> None:
+    def _run(self, groups: list[tuple[uvicorn.Server, list[socket.socket]]]) -> None:
+        async def serve() -> None:
+            await asyncio.gather(*(server.serve(sockets=sockets) for server, sockets in groups))
+
         try:
-            asyncio.run(server.serve(sockets=list(self._sockets)))
+            asyncio.run(serve())
         except BaseException as e:  # reported to start() or logged; never kills the process
             self._failure = e
             log.error("REST server stopped with an error", exc_info=e)
 
     def stop(self) -> None:
         """Stop serving and release the sockets; in-flight requests get a few seconds."""
-        server, thread = self._server, self._thread
-        if server is not None:
+        servers, thread = self._servers, self._thread
+        for server in servers:
             server.should_exit = True
         if thread is not None:
             thread.join(STOP_TIMEOUT)
             if thread.is_alive():
                 log.warning("REST server thread did not stop within %.0fs", STOP_TIMEOUT)
-        self._server = None
+        self._servers = []
         self._thread = None
         self._close_sockets()
 

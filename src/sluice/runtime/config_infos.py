@@ -839,6 +839,29 @@ def _policy_name(policy: str) -> str:
     return simple[: -len(suffix)] if simple.endswith(suffix) and simple != suffix else simple
 
 
+def security_setting_problem(name: str, value: str) -> str | None:
+    """What is wrong with one security setting on its own (a JAAS line that does not parse, a
+    mechanism or protocol sluice's clients cannot use), never repeating the value; the rest
+    is checked when the task builds its clients from every layer of settings."""
+    from sluice.kafka.jaas import JaasError, parse_jaas_config
+    from sluice.kafka.security import SASL_MECHANISMS, SECURITY_PROTOCOLS
+
+    if name == "sasl.jaas.config":
+        try:
+            parse_jaas_config(value)
+        except JaasError:
+            return (
+                "sasl.jaas.config does not parse as a JAAS login module line "
+                '(<LoginModule class> required username="..." password="...";)'
+            )
+    elif name == "sasl.mechanism" and value.strip().upper() not in SASL_MECHANISMS:
+        supported = ", ".join(SASL_MECHANISMS)
+        return f"sasl.mechanism {value.strip()} is not supported (supported: {supported})"
+    elif name == "security.protocol" and value.strip().upper() not in SECURITY_PROTOCOLS:
+        return f"security.protocol {value.strip()} is not one of {', '.join(SECURITY_PROTOCOLS)}"
+    return None
+
+
 def _validate_overrides(
     props: Mapping[str, str | None], prefix: str, policy: str
 ) -> dict[str, Any]:
@@ -855,6 +878,10 @@ def _validate_overrides(
                 f"The '{policy}' policy does not allow '{name}' to be overridden in the "
                 "connector configuration."
             )
+        elif v is not None and "${" not in v:
+            problem = security_setting_problem(name, v)
+            if problem is not None:
+                cv.add_error(problem)
         values.append(cv)
     return _prefixed_result({}, values, prefix)
 

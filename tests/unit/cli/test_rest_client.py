@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from sluice.cli.rest_client import CliError, RestClient, RestError, worker_url
+from sluice.cli.rest_client import CliError, RestClient, RestError, credentials, worker_url
 
 
 def _client(status: int, body: bytes, content_type: str = "application/json") -> RestClient:
@@ -55,3 +55,35 @@ def test_empty_answer_is_none() -> None:
     with _client(204, b"") as c:
         reply = c.request("DELETE", "/connectors/c")
     assert (reply.status, reply.body) == (204, None)
+
+
+# -- credentials --------------------------------------------------------------------------------
+
+
+def test_credentials_from_the_option_or_the_environment() -> None:
+    env = {"SLUICE_USER": "alice", "SLUICE_PASSWORD": "s3cret:with:colons"}
+    assert credentials(None, env) == ("alice", "s3cret:with:colons")
+    assert credentials("bob:pw", env) == ("bob", "pw")
+    assert credentials("bob", env) == ("bob", "s3cret:with:colons")
+    assert credentials(None, {}) is None
+
+
+def test_basic_credentials_and_a_401() -> None:
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("authorization"))
+        return httpx.Response(401, text="User cannot access the resource.")
+
+    transport = httpx.MockTransport(handler)
+    with RestClient("https://u:pw-9x@w:8443", transport=transport) as client:
+        assert client.url == "https://w:8443"  # the password is not kept in the URL shown
+        with pytest.raises(RestError, match="refused the credentials") as e:
+            client.get("/connectors")
+    assert e.value.status == 401 and "pw-9x" not in e.value.message
+    assert seen == ["Basic dTpwdy05eA=="]
+    with (
+        RestClient("https://w:8443", transport=transport) as client,
+        pytest.raises(RestError, match="needs credentials.*--user"),
+    ):
+        client.get("/connectors")

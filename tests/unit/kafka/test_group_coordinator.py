@@ -4,9 +4,11 @@ when a membership counts as lost (with kafka-python's coordinator over a fake ne
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,6 +28,7 @@ from sluice.kafka.group_coordinator import (
     build_kafka_client,
     kafka_client_config,
 )
+from tests.unit.kafka.pki import PASSWORD, make_unit_pki
 
 # -- client settings ------------------------------------------------------------------------
 
@@ -68,24 +71,26 @@ def test_defaults_are_kafka_connects() -> None:
     assert config["join_request_timeout_ms"] == 40000
 
 
-def test_ssl_reads_pem_files_under_java_or_librdkafka_names() -> None:
+def test_ssl_reads_java_stores_or_librdkafka_pem_files(tmp_path: Path) -> None:
+    pki = make_unit_pki(tmp_path)
     java = kafka_client_config(
         {
             "security.protocol": "ssl",
             "ssl.truststore.type": "PEM",
-            "ssl.truststore.location": "/ca.pem",
-            "ssl.keystore.type": "PEM",
-            "ssl.keystore.location": "/me.pem",
-            "ssl.key.password": "s3cret",
+            "ssl.truststore.location": str(pki.ca_pem),
+            "ssl.keystore.type": "PKCS12",
+            "ssl.keystore.location": str(pki.keystore_p12),
+            "ssl.keystore.password": PASSWORD,
             "ssl.endpoint.identification.algorithm": "",
         }
     )
     assert java["security_protocol"] == "SSL"
-    assert (java["ssl_cafile"], java["ssl_certfile"], java["ssl_password"]) == (
-        "/ca.pem",
-        "/me.pem",
-        "s3cret",
-    )
+    # The stores' PEM, in private files; the key encrypted with a password held in memory.
+    for key in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+        assert os.stat(java[key]).st_mode & 0o777 == 0o600
+    assert Path(java["ssl_cafile"]).read_text() == pki.ca_pem.read_text()
+    assert b"ENCRYPTED" in Path(java["ssl_keyfile"]).read_bytes()
+    assert java["ssl_password"] not in (PASSWORD, "")
     assert java["ssl_check_hostname"] is False
     rdkafka = kafka_client_config(
         {
@@ -102,10 +107,10 @@ def test_ssl_reads_pem_files_under_java_or_librdkafka_names() -> None:
     )
 
 
-def test_a_java_keystore_is_refused_naming_its_key() -> None:
+def test_a_trust_store_that_does_not_open_is_refused_naming_its_key() -> None:
     with pytest.raises(ClientSettingError) as e:
         kafka_client_config({"security.protocol": "SSL", "ssl.truststore.location": "/t.jks"})
-    assert e.value.key == "ssl.truststore.type"
+    assert e.value.key == "ssl.truststore.location"
 
 
 def test_sasl_credentials_come_from_the_jaas_line() -> None:
@@ -143,7 +148,10 @@ def test_hidden_secrets_are_unwrapped() -> None:
         {
             "security.protocol": "SASL_SSL",
             "sasl.mechanism": "PLAIN",
-            "sasl.jaas.config": Secret('m required username="u" password="pw";'),
+            "sasl.jaas.config": Secret(
+                'org.apache.kafka.common.security.plain.PlainLoginModule required username="u" '
+                'password="pw";'
+            ),
             "ssl.ca.location": "/ca.pem",
             "ssl.key.password": Secret("kp"),
         }

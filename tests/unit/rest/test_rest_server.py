@@ -25,12 +25,16 @@ def test_parse_listener(value: str, expected: Listener) -> None:
     assert parse_listener(value) == expected
 
 
-@pytest.mark.parametrize(
-    "value", ["8083", "ftp://:1", "http://host", "http://h:99999", "https://:1"]
-)
+@pytest.mark.parametrize("value", ["8083", "ftp://:1", "http://host", "http://h:99999"])
 def test_parse_listener_rejects(value: str) -> None:
     with pytest.raises(ConfigError, match="listeners"):
         parse_listener(value)
+
+
+def test_an_https_listener_needs_a_key_store() -> None:
+    assert parse_listener("https://:1") == Listener("https", "", 1)
+    with pytest.raises(ConfigError, match="keystore"):
+        RestServer(None, ["https://127.0.0.1:0"])
 
 
 def test_serves_on_loopback_and_stops() -> None:

@@ -471,7 +471,10 @@ def test_client_overrides(registry: PluginRegistry) -> None:
         "name": "x",
         "topic": "t",
         "producer.override.acks": "all",
-        "producer.override.sasl.jaas.config": "secret-jaas",
+        "producer.override.sasl.jaas.config": (
+            'org.apache.kafka.common.security.plain.PlainLoginModule required username="u" '
+            'password="secret-jaas";'
+        ),
         "consumer.override.max.poll.records": "5",
     }
     report = validate(registry, config=config)
@@ -501,6 +504,15 @@ def test_client_overrides(registry: PluginRegistry) -> None:
     assert "secret-jaas" not in repr(report)
     names = [c["value"]["name"] for c in report["configs"] if c["value"]]
     assert "consumer.override.max.poll.records" not in names  # a source has no consumer
+
+    broken = {**config, "producer.override.sasl.jaas.config": 'x required password="secret-jaas"'}
+    broken["producer.override.sasl.mechanism"] = "GSSAPI"
+    report = validate(registry, config=broken)
+    assert set(errors(report)) == {
+        "producer.override.sasl.jaas.config",
+        "producer.override.sasl.mechanism",
+    }
+    assert "secret-jaas" not in repr(report)
 
     report = validate(
         registry,

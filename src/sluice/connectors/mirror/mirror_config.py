@@ -30,6 +30,7 @@ from sluice.connectors.mirror.replication_policy import (
     ReplicationPolicy,
     replication_policy,
 )
+from sluice.kafka.client_config import to_librdkafka
 
 __all__ = [
     "MirrorSettings",
@@ -285,11 +286,13 @@ class MirrorSettings:
     def client(self, cluster: str, role: str) -> dict[str, Any]:
         """Settings for a client of ``cluster`` (``"source"``/``"target"``) in ``role``.
 
-        The client's own log lines go to Python logging (``librdkafka.<role>``), where the
+        Java's security settings (``source.cluster.security.protocol``, ``sasl.jaas.config``, JKS
+        stores...) are translated for librdkafka (:mod:`sluice.kafka.security`). The client's own
+        log lines go to Python logging (``librdkafka.<role>``), where the
         worker's format, levels and repeat limit apply, instead of raw to stderr.
         """
-        conf: dict[str, Any] = client_config(
-            self.props, SOURCE_PREFIX if cluster == "source" else TARGET_PREFIX, role
+        conf: dict[str, Any] = to_librdkafka(
+            client_config(self.props, SOURCE_PREFIX if cluster == "source" else TARGET_PREFIX, role)
         )
         conf.setdefault("logger", logging.getLogger(f"librdkafka.{role}"))
         return conf

@@ -13,6 +13,7 @@ import httpx
 import msgspec
 
 from sluice.api import ConnectError
+from sluice.rest.security import client_verify
 from sluice.runtime.distributed.request_signing import signature_headers
 from sluice.storage.config import SessionKey
 
@@ -34,7 +35,10 @@ class LeaderClient:
     """Posts to the leader; one connection pool, reused across requests."""
 
     def __init__(self) -> None:
-        self._client = httpx.Client(timeout=_TIMEOUT, headers={"User-Agent": "kafka-connect"})
+        # HTTPS leaders are verified with the worker's REST TLS settings (sluice.rest.security).
+        self._client = httpx.Client(
+            timeout=_TIMEOUT, headers={"User-Agent": "kafka-connect"}, verify=client_verify()
+        )
 
     def put_task_configs(
         self,

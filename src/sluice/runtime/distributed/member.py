@@ -98,6 +98,7 @@ _CLIENT_KEYS: Final = frozenset(
         "send.buffer.bytes",
         "receive.buffer.bytes",
         "security.protocol",
+        "sluice.jaas.config.file",  # a JAAS file's KafkaClient section (sluice.kafka.security)
     }
 )
 _CLIENT_PREFIXES: Final = ("ssl.", "sasl.")

@@ -66,6 +66,26 @@ def test_client_settings_by_cluster_and_role() -> None:
     assert settings_of("target", "producer") == {"bootstrap.servers": "127.0.0.1:9093"}
 
 
+def test_java_security_settings_reach_librdkafka_translated() -> None:
+    scram = "org.apache.kafka.common.security.scram.ScramLoginModule"
+    s = MirrorSettings.parse(
+        {
+            **BASE,
+            "source.cluster.security.protocol": "SASL_PLAINTEXT",
+            "source.cluster.sasl.mechanism": "SCRAM-SHA-512",
+            "source.cluster.sasl.jaas.config": f'{scram} required username="m" password="p\\"w";',
+        }
+    )
+    conf = s.client("source", "consumer")
+    assert (conf["sasl.mechanisms"], conf["sasl.username"], conf["sasl.password"]) == (
+        "SCRAM-SHA-512",
+        "m",
+        'p"w',
+    )
+    assert "sasl.jaas.config" not in conf
+    assert "security.protocol" not in s.client("target", "producer")
+
+
 def test_topic_filter() -> None:
     s = settings(topics="orders.*, pay")
     assert s.should_replicate_topic("orders")

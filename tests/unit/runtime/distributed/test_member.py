@@ -75,7 +75,10 @@ def test_settings_from_worker_keys() -> None:
             "client.id": "w1",
             "security.protocol": "SASL_PLAINTEXT",
             "sasl.mechanism": "PLAIN",
-            "sasl.jaas.config": 'x required username="u" password="p";',
+            "sasl.jaas.config": (
+                'org.apache.kafka.common.security.plain.PlainLoginModule required username="u" '
+                'password="p";'
+            ),
             "key.converter": "org.apache.kafka.connect.json.JsonConverter",
             "config.storage.topic": "configs",
         }
@@ -117,7 +120,7 @@ def test_settings_defaults_are_kafkas_but_the_rebalance_delay() -> None:
 def test_bad_settings_name_their_key(props: dict[str, str], key: str | None) -> None:
     with pytest.raises(ConfigError) as e:
         group_member_settings(props)
-    assert e.value.key == (key or "ssl.keystore.type")
+    assert e.value.key == (key or "ssl.keystore.location")  # a key store that does not open
 
 
 # -- keeping what is not revoked ----------------------------------------------------------------
