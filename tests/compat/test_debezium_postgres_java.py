@@ -12,7 +12,6 @@ own moment). Streamed changes must agree on LSN and transaction id too: both rea
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,33 +19,27 @@ from typing import Any
 import httpx
 import pytest
 
-from bench.java_connect import java_command
 from sluice.cli.local_kafka import find_pom
 from sluice.testing import EmbeddedWorker, wait_for
 from tests.fixtures.databases import DatabaseFactory, TestDatabase
-from tests.fixtures.distributed import free_port
+from tests.fixtures.java_connect import (
+    connector_running,
+    java_standalone,
+    log_tail,
+    maven_plugins,
+)
 from tests.fixtures.kafka import consume_all
-from tests.fixtures.worker_process import high_watermark, write_props
+from tests.fixtures.worker_process import high_watermark
 
 pytestmark = pytest.mark.compat
 
-CONNECT_STANDALONE = "org.apache.kafka.connect.cli.ConnectStandalone"
 JSON = "org.apache.kafka.connect.json.JsonConverter"
 POM = Path(__file__).with_name("debezium") / "pom.xml"
 
 
 def _debezium_plugins() -> Path:
     """The plugin.path folder holding Debezium's jars, fetched with Maven on first use."""
-    folder = find_pom().parent / ".cache" / "debezium"
-    if not any((folder / "postgres").glob("debezium-connector-postgres-*.jar")):
-        result = subprocess.run(
-            ["mvn", "-q", "-f", str(POM), "dependency:copy-dependencies"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert result.returncode == 0, f"fetching Debezium with Maven failed:\n{result.stdout}"
-    return folder
+    return maven_plugins(find_pom().parent / ".cache" / "debezium", {"postgres": POM})
 
 
 def _config(db: TestDatabase, prefix: str) -> dict[str, str]:
@@ -68,52 +61,16 @@ def _config(db: TestDatabase, prefix: str) -> dict[str, str]:
 
 @pytest.fixture
 def java_worker(kafka_bootstrap: str, tmp_path: Path) -> Iterator[httpx.Client]:
-    port = free_port()
     props = {
         "bootstrap.servers": kafka_bootstrap,
         "key.converter": JSON,
         "value.converter": JSON,
         "offset.storage.file.filename": str(tmp_path / "java.offsets"),
         "offset.flush.interval.ms": "1000",
-        "listeners": f"http://127.0.0.1:{port}",
         "plugin.path": str(_debezium_plugins()),
     }
-    worker_file = write_props(tmp_path / "java-worker.properties", props)
-    with open(tmp_path / "java.log", "ab") as log:
-        java = subprocess.Popen(
-            java_command(CONNECT_STANDALONE, [str(worker_file)]),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as api:
-            wait_for(lambda: _answers(api), 120, 0.5, message=lambda: _log(tmp_path / "java.log"))
-            yield api
-    finally:
-        java.terminate()
-        java.wait(60)
-
-
-def _answers(api: httpx.Client) -> bool:
-    try:
-        return api.get("/").status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _log(path: Path) -> str:
-    return path.read_text(errors="replace")[-4000:] if path.exists() else "(no log)"
-
-
-def _running(api: httpx.Client, name: str) -> bool:
-    r = api.get(f"/connectors/{name}/status")
-    if r.status_code != 200:
-        return False
-    status = r.json()
-    for task in status.get("tasks", []):
-        assert task["state"] != "FAILED", task.get("trace")
-    return bool(status.get("tasks")) and all(t["state"] == "RUNNING" for t in status["tasks"])
+    with java_standalone(tmp_path, props) as api:
+        yield api
 
 
 def _normalized(raw: bytes | None, prefix: str, snapshot: bool) -> Any:
@@ -182,10 +139,10 @@ def test_postgres_records_match_debezium(
     ) as worker:
         worker.wait_running("pg")
         wait_for(
-            lambda: _running(java_worker, "pg"),
+            lambda: connector_running(java_worker, "pg"),
             90,
             0.5,
-            message=lambda: _log(tmp_path / "java.log"),
+            message=lambda: log_tail(tmp_path / "java.log"),
         )
         topics = {side: f"{p}.public.cmp" for side, p in prefixes.items()}
         for topic in topics.values():
