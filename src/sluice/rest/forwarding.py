@@ -8,6 +8,7 @@ more with ``forward=false``; a request that still lands on the wrong worker gets
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from typing import Final
@@ -29,6 +30,14 @@ _TIMEOUT: Final = httpx.Timeout(90.0, connect=10.0)
 _KEEP_HEADERS: Final = ("content-type",)
 
 _client: httpx.Client | None = None
+
+
+@atexit.register
+def _close_shared_client() -> None:
+    """Close the pooled connections at exit rather than leave them to the collector."""
+    with _client_lock:
+        if _client is not None:
+            _client.close()
 _client_lock = threading.Lock()
 
 

@@ -248,6 +248,15 @@ class RestServer:
     def _run(self, groups: list[tuple[uvicorn.Server, list[socket.socket]]]) -> None:
         async def serve() -> None:
             await asyncio.gather(*(server.serve(sockets=sockets) for server, sockets in groups))
+            # Connections still open after the graceful period (an idle keep-alive client that
+            # never answers a TLS close_notify) are aborted here, while the loop still runs:
+            # otherwise their sockets outlive it, unclosed.
+            for server, _ in groups:
+                for connection in list(server.server_state.connections):
+                    transport = getattr(connection, "transport", None)
+                    if transport is not None:
+                        transport.abort()
+            await asyncio.sleep(0)
 
         try:
             asyncio.run(serve())
