@@ -1,4 +1,5 @@
-"""Kafka's single message transforms and predicates, plus Confluent's ``Drop``.
+"""Kafka's single message transforms and predicates, plus Confluent's ``Drop`` and Debezium's
+``ExtractNewRecordState``.
 
 Each SMT family lives in its own module (``cast``, ``extract_field``, ...) with ``Key``/``Value``
 variants where Kafka has ``$Key``/``$Value``. The alias tables below let connector configs written
@@ -14,6 +15,7 @@ __all__ = ["PREDICATE_ALIASES", "TRANSFORM_ALIASES"]
 
 _APACHE: Final = "org.apache.kafka.connect.transforms."
 _CONFLUENT: Final = "io.confluent.connect.transforms."
+_DEBEZIUM: Final = "io.debezium.transforms."
 
 # Java simple name -> sluice module. Families with $Key/$Value variants map to classes named
 # <Name>Key and <Name>Value; the others to a class of the Java name.
@@ -54,12 +56,17 @@ def _transform_aliases() -> dict[str, str]:
         add(name, _APACHE, f"sluice.transforms.{module}:{name}")
     for variant in ("Key", "Value"):
         add(f"Drop${variant}", _CONFLUENT, f"sluice.transforms.drop:Drop{variant}")
+    add(
+        "ExtractNewRecordState",
+        _DEBEZIUM,
+        "sluice.transforms.extract_new_record_state:ExtractNewRecordState",
+    )
     return table
 
 
 TRANSFORM_ALIASES: Final[dict[str, str]] = _transform_aliases()
-"""Kafka/Confluent class names (``org.apache.kafka.connect.transforms.Cast$Value``) and short
-names (``Cast$Value``) mapped to ``module:Class`` targets."""
+"""Kafka/Confluent/Debezium class names (``org.apache.kafka.connect.transforms.Cast$Value``) and
+short names (``Cast$Value``) mapped to ``module:Class`` targets."""
 
 PREDICATE_ALIASES: Final[dict[str, str]] = {
     **{f"{_APACHE}predicates.{n}": f"sluice.transforms.predicates:{n}" for n in _PREDICATES},
