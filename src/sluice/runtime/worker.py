@@ -312,9 +312,7 @@ class Worker:
         once it is built (raises, with the process's trace, if it could not be)."""
         conn_config = self.resolve(connector_config)
         resolved_task_config = self.resolve(task_config)
-        task_cls_name = task_config.get("task.class")
-        cls = self.connector_class(conn_config)
-        task_cls = cls().task_class() if not task_cls_name else self.registry.load(task_cls_name)
+        task_cls = self._task_class(conn_config, task_config)
         if issubclass(task_cls, SourceTask):
             metrics: TaskMetrics = SourceTaskMetrics(
                 id.connector, id.task, self.metrics_window, self.metrics_samples
@@ -368,6 +366,15 @@ class Worker:
         for forget in self._forget_clients.pop(id, []):
             forget()
 
+    def _task_class(self, conn_config: Mapping[str, str], task_config: Mapping[str, str]) -> type:
+        """The task's class: the task config's ``task.class``, else the connector's."""
+        name = task_config.get("task.class")
+        return (
+            self.connector_class(conn_config)().task_class()
+            if not name
+            else self.registry.load(name)
+        )
+
     def _build_task(
         self,
         id: ConnectorTaskId,
@@ -380,9 +387,7 @@ class Worker:
         conn_config = self.resolve(connector_config)
         resolved_task_config = self.resolve(task_config)
         parsed = self.parse_connector_config(conn_config)
-        task_cls_name = task_config.get("task.class")
-        cls = self.connector_class(conn_config)
-        task_cls = cls().task_class() if not task_cls_name else self.registry.load(task_cls_name)
+        task_cls = self._task_class(conn_config, task_config)
         worker_cfg = self.config
         dlq = self._dead_letter_queue(id, conn_config, parsed)
         errors = ErrorHandler.from_config(id.connector, id.task, parsed, dlq)
