@@ -38,6 +38,8 @@ def _close_shared_client() -> None:
     with _client_lock:
         if _client is not None:
             _client.close()
+
+
 _client_lock = threading.Lock()
 
 
