@@ -6,15 +6,24 @@ evidence that sluice's bytes are Kafka's.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-__all__ = ["REPO", "LineHarness", "compile_line_harness", "java_tool", "kafka_libs"]
+__all__ = [
+    "REPO",
+    "LineHarness",
+    "compile_line_harness",
+    "java_tool",
+    "kafka_libs",
+    "run_case_harness",
+]
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -82,3 +91,37 @@ def compile_line_harness(
         return lines[:-2]
 
     return run
+
+
+def run_case_harness(
+    work: Path, source: str, classpath: str, cases: list[Any], jvm_flags: list[str]
+) -> dict[str, Any]:
+    """Compile ``SmtHarness.java`` from ``source`` in ``work``, run it on ``cases`` (written as
+    JSON) and return its results by case ``id``."""
+    javac, java = shutil.which("javac"), shutil.which("java")
+    if javac is None or java is None:
+        pytest.fail("javac and java are required for the Java compatibility tests (install a JDK)")
+    (work / "SmtHarness.java").write_text(source)
+    subprocess.run(
+        [javac, "-nowarn", "-cp", classpath, "-d", str(work), str(work / "SmtHarness.java")],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    (work / "cases.json").write_text(json.dumps(cases))
+    done = subprocess.run(
+        [
+            java,
+            *jvm_flags,
+            "-cp",
+            f"{work}{os.pathsep}{classpath}",
+            "SmtHarness",
+            str(work / "cases.json"),
+            str(work / "out.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {r["id"]: r for r in json.loads((work / "out.json").read_text())}

@@ -11,16 +11,14 @@ tombstone, truncate) and a heartbeat, under every ``delete.tombstone.handling.mo
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sluice.api import Schema, SchemaBuilder, Struct
+from tests.compat.java_tools import run_case_harness
 from tests.compat.test_transforms_java import (
     _JAVA_SOURCE,
     _canonical_record,
@@ -179,37 +177,11 @@ def _debezium_libs() -> Path:
 
 @pytest.fixture(scope="module")
 def java_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    javac, java = shutil.which("javac"), shutil.which("java")
-    if javac is None or java is None:
-        pytest.fail("javac and java are required for the Java compatibility tests (install a JDK)")
     # Kafka's jars first: Debezium's folder carries its own Jackson, which must not win.
     classpath = f"{_kafka_libs()}/*{os.pathsep}{_debezium_libs()}/*"
     work = tmp_path_factory.mktemp("unwrap-harness")
-    (work / "SmtHarness.java").write_text(_JAVA_SOURCE)
-    subprocess.run(
-        [javac, "-nowarn", "-cp", classpath, "-d", str(work), str(work / "SmtHarness.java")],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    (work / "cases.json").write_text(json.dumps(list(CASES.values())))
-    done = subprocess.run(
-        [
-            java,
-            "-Duser.timezone=UTC",
-            "-Dlog4j2.level=OFF",
-            "-cp",
-            f"{work}{os.pathsep}{classpath}",
-            "SmtHarness",
-            str(work / "cases.json"),
-            str(work / "out.json"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return {r["id"]: r for r in json.loads((work / "out.json").read_text())}
+    flags = ["-Duser.timezone=UTC", "-Dlog4j2.level=OFF"]
+    return run_case_harness(work, _JAVA_SOURCE, classpath, list(CASES.values()), flags)
 
 
 @pytest.mark.parametrize("case_id", list(CASES))

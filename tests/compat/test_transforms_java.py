@@ -17,8 +17,6 @@ import importlib
 import json
 import os
 import random
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +49,7 @@ from sluice.api.values import parse_string
 from sluice.converters.json import JsonConverter
 from sluice.transforms import PREDICATE_ALIASES, TRANSFORM_ALIASES
 from sluice.transforms.drop import optional_copy
+from tests.compat.java_tools import run_case_harness
 
 pytestmark = pytest.mark.compat
 
@@ -1285,39 +1284,9 @@ def _kafka_libs() -> Path:
 
 @pytest.fixture(scope="module")
 def java_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    libs = _kafka_libs()
-    javac, java = shutil.which("javac"), shutil.which("java")
-    if javac is None or java is None:
-        pytest.fail("javac and java are required for the Java compatibility tests (install a JDK)")
     work = tmp_path_factory.mktemp("smt-harness")
-    (work / "SmtHarness.java").write_text(_JAVA_SOURCE)
-    classpath = f"{libs}/*"
-    subprocess.run(
-        [javac, "-nowarn", "-cp", classpath, "-d", str(work), str(work / "SmtHarness.java")],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    (work / "cases.json").write_text(json.dumps(list(CASES.values())))
-    done = subprocess.run(
-        [
-            java,
-            "-Duser.timezone=UTC",
-            "-Duser.language=en",
-            "-Duser.country=US",
-            "-Dlog4j2.level=OFF",
-            "-cp",
-            f"{work}{os.pathsep}{classpath}",
-            "SmtHarness",
-            str(work / "cases.json"),
-            str(work / "out.json"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return {r["id"]: r for r in json.loads((work / "out.json").read_text())}
+    flags = ["-Duser.timezone=UTC", "-Duser.language=en", "-Duser.country=US", "-Dlog4j2.level=OFF"]
+    return run_case_harness(work, _JAVA_SOURCE, f"{_kafka_libs()}/*", list(CASES.values()), flags)
 
 
 def _canonical_payload(schema: dict[str, Any] | None, payload: Any) -> Any:
