@@ -29,7 +29,7 @@ from bench.java_connect import java_command
 from bench.kafka_ops import Broker
 from bench.process import WorkerProcess
 from bench.sides import free_port, write_properties
-from sluice.cli.local_kafka import log4j2_config_file
+from sluice.devkafka import log4j2_config_file
 
 __all__ = [
     "RUNTIMES",

@@ -63,7 +63,7 @@ from bench import report
 from bench.cluster import ClusterError, ClusterWorker, ConnectCluster, Placement, kill_all
 from bench.kafka_ops import LOG_APPEND_TIME, Broker
 from bench.progress import Progress
-from sluice.cli.local_kafka import LocalKafka, kafka_version
+from sluice.devkafka import LocalKafka, kafka_version
 
 __all__ = ["D_IDS", "DistOptions", "main", "run_distributed", "selected_ids"]
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.sides import Side, free_port
-from sluice.cli.local_kafka import find_java, java_classpath, log4j2_config_file
+from sluice.devkafka import find_java, java_classpath, log4j2_config_file
 
 __all__ = ["JAVA_SOURCES", "JavaSide", "build_connector_jar", "java_command"]
 

@@ -65,7 +65,12 @@ class BenchDatabase:
         scheme = "postgresql" if self.kind == "postgresql" else "mariadb"
         return f"jdbc:{scheme}://{self.host}:{self.port}/{self.database}"
 
-    def connect(self) -> Any:
+    @property
+    def schema(self) -> str:
+        """The namespace of the tables: PostgreSQL's schema, MariaDB's database."""
+        return "public" if self.kind == "postgresql" else self.database
+
+    def connect(self, autocommit: bool = False) -> Any:
         if self.kind == "postgresql":
             return psycopg.connect(
                 host=self.host,
@@ -73,6 +78,7 @@ class BenchDatabase:
                 user=self.user,
                 password=self.password,
                 dbname=self.database,
+                autocommit=autocommit,
             )
         return pymysql.connect(
             host=self.host,
@@ -81,7 +87,21 @@ class BenchDatabase:
             password=self.password,
             database=self.database,
             local_infile=True,
+            autocommit=autocommit,
         )
+
+    def execute(self, *statements: str, autocommit: bool = False) -> None:
+        """The statements in one transaction, committed; or each on its own (``autocommit``),
+        as PostgreSQL wants for a replication slot created after other statements."""
+        conn = self.connect(autocommit)
+        try:
+            with conn.cursor() as cur:
+                for statement in statements:
+                    cur.execute(statement)
+            if not autocommit:
+                conn.commit()
+        finally:
+            conn.close()
 
 
 SOURCE_DDL = {
@@ -110,17 +130,6 @@ SOURCE_FILL = {
         "REPEAT(MD5(seq), 4) FROM seq_1_to_{rows}"
     ),
 }
-
-
-def _execute(db: BenchDatabase, *statements: str) -> None:
-    conn = db.connect()
-    try:
-        with conn.cursor() as cur:
-            for statement in statements:
-                cur.execute(statement)
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def _scalar(db: BenchDatabase, sql: str) -> Any:
@@ -161,14 +170,13 @@ def _bulk_export(db: BenchDatabase, work: Path) -> tuple[float, Path]:
         return elapsed, out
     assert db.file_dir is not None, "MariaDB needs file_dir (its secure_file_priv folder)"
     out = db.file_dir / f"maria-export-{uuid.uuid4().hex[:6]}.tsv"
-    elapsed = _timed(lambda: _execute(db, f"SELECT * FROM bench_src INTO OUTFILE '{out}'"))
+    elapsed = _timed(lambda: db.execute(f"SELECT * FROM bench_src INTO OUTFILE '{out}'"))
     return elapsed, out
 
 
 def _bulk_load(db: BenchDatabase, data: Path) -> float:
     """Seconds to load the exported rows into an empty copy of ``bench_src``."""
-    _execute(
-        db,
+    db.execute(
         "DROP TABLE IF EXISTS bench_load",
         SOURCE_DDL[db.kind].replace("bench_src", "bench_load"),
     )
@@ -189,7 +197,7 @@ def _bulk_load(db: BenchDatabase, data: Path) -> float:
                 conn.close()
 
         return _timed(load)
-    return _timed(lambda: _execute(db, f"LOAD DATA INFILE '{data}' INTO TABLE bench_load"))
+    return _timed(lambda: db.execute(f"LOAD DATA INFILE '{data}' INTO TABLE bench_load"))
 
 
 # -- the connectors ----------------------------------------------------------------------------
@@ -267,7 +275,7 @@ def _sink_run(
     timeout: float,
 ) -> float:
     table = f"bench_sink_{mode}"
-    _execute(db, f"DROP TABLE IF EXISTS {table}")
+    db.execute(f"DROP TABLE IF EXISTS {table}")
     name = f"bench-sink-{mode}-{uuid.uuid4().hex[:6]}"
     config = {
         "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
@@ -322,7 +330,7 @@ def _task_rates(db: BenchDatabase, rows: int) -> dict[str, float]:
     schema = values[0].schema
     for mode in ("insert", "upsert"):
         table = f"bench_task_{mode}"
-        _execute(db, f"DROP TABLE IF EXISTS {table}")
+        db.execute(f"DROP TABLE IF EXISTS {table}")
         config = {
             **_connection(db),
             "topics": "task",
@@ -374,8 +382,8 @@ def run_jdbc_bench(
     work.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"rows": rows}
     for db in databases:
-        _execute(db, "DROP TABLE IF EXISTS bench_src", SOURCE_DDL[db.kind])
-        _execute(db, SOURCE_FILL[db.kind].format(rows=rows))
+        db.execute("DROP TABLE IF EXISTS bench_src", SOURCE_DDL[db.kind])
+        db.execute(SOURCE_FILL[db.kind].format(rows=rows))
         row_bytes = _scalar(
             db,
             "SELECT avg(length(name) + length(email) + length(note) + 8 + 8 + 8) FROM bench_src",

@@ -18,7 +18,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from bench.progress import Progress
-from sluice.cli.local_kafka import LocalKafka
+from sluice.devkafka import LocalKafka
 
 __all__ = ["BenchKafkaError", "Broker", "GroupOffsets", "bench_broker"]
 

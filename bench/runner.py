@@ -26,7 +26,7 @@ from bench.profiles import PROFILES
 from bench.progress import Progress
 from bench.sides import Side, SluiceSide
 from bench.workloads import FULL_SIZES, SIZE_BYTES, BenchContext, RunResult, Workload, plan
-from sluice.cli.local_kafka import find_java, kafka_version
+from sluice.devkafka import find_java, kafka_version
 
 __all__ = ["Options", "run_bench"]
 

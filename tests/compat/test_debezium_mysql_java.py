@@ -17,7 +17,6 @@ timestamps, the connector version, and where each read its snapshot (binlog coor
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,10 @@ from typing import Any
 import httpx
 import pytest
 
-from sluice.cli.local_kafka import find_pom
+from sluice.devkafka import find_pom
 from sluice.testing import EmbeddedWorker, wait_for
 from tests.fixtures.databases import DatabaseFactory, TestDatabase
+from tests.fixtures.debezium import mariadb_config
 from tests.fixtures.java_connect import (
     connector_running,
     java_standalone,
@@ -56,18 +56,7 @@ MARIADB = "io.debezium.connector.mariadb.MariaDbConnector"
 def _config(
     db: TestDatabase, prefix: str, bootstrap: str, connector: str = MARIADB
 ) -> dict[str, str]:
-    return {
-        "connector.class": connector,
-        "database.hostname": db.host,
-        "database.port": str(db.port),
-        "database.user": db.user,
-        "database.password": db.password,
-        "database.server.id": str(random.randint(1000, 2**31)),
-        "topic.prefix": prefix,
-        "database.include.list": db.name,
-        "schema.history.internal.kafka.topic": f"{prefix}.history",
-        "schema.history.internal.kafka.bootstrap.servers": bootstrap,
-    }
+    return mariadb_config(db, prefix, bootstrap, connector)
 
 
 @pytest.fixture

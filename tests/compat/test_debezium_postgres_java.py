@@ -7,11 +7,13 @@ slot, both write JsonConverter records, and the records are compared field by fi
 included, after removing what legitimately differs: the topic prefix in names, processing
 timestamps, the connector version, and the snapshot's LSN/transaction (each slot was created at its
 own moment). Streamed changes must agree on LSN and transaction id too: both read the same WAL.
+An incremental snapshot started by an ``execute-snapshot`` signal is compared the same way.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
-from sluice.cli.local_kafka import find_pom
+from sluice.devkafka import find_pom
 from sluice.testing import EmbeddedWorker, wait_for
 from tests.fixtures.databases import DatabaseFactory, TestDatabase
+from tests.fixtures.debezium import postgres_config
 from tests.fixtures.java_connect import (
     connector_running,
     java_standalone,
@@ -43,20 +46,15 @@ def _debezium_plugins() -> Path:
 
 
 def _config(db: TestDatabase, prefix: str) -> dict[str, str]:
-    return {
-        "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
-        "database.hostname": db.host,
-        "database.port": str(db.port),
-        "database.user": db.user,
-        "database.password": db.password,
-        "database.dbname": db.name,
-        "topic.prefix": prefix,
-        "plugin.name": "pgoutput",
-        "slot.name": f"slot_{prefix}",
-        "publication.name": f"pub_{prefix}",
-        "table.include.list": "public\\.(cmp|nopk|toasty|parted.*)",
-        "slot.drop.on.stop": "true",
-    }
+    return postgres_config(
+        db,
+        prefix,
+        **{
+            "plugin.name": "pgoutput",
+            "table.include.list": "public\\.(cmp|nopk|toasty|parted.*)",
+            "slot.drop.on.stop": "true",
+        },
+    )
 
 
 @pytest.fixture
@@ -200,3 +198,120 @@ def _differences(theirs: Any, mine: Any, path: str = "") -> list[str]:
             out += _differences(theirs.get(key), mine.get(key), f"{path}.{key}")
         return out
     return [] if theirs == mine else [f"{path}: {theirs!r} != {mine!r}"]
+
+
+def test_incremental_snapshot_matches_debezium(
+    kafka_bootstrap: str,
+    postgres_database: DatabaseFactory,
+    java_worker: httpx.Client,
+    tmp_path: Path,
+) -> None:
+    """An ``execute-snapshot`` signal to a streaming connector (``snapshot.mode=no_data``): the
+    same read events, positioned at the close watermark, and the same records of the signal
+    table (the signal and the window watermarks: Debezium emits them like any captured row)."""
+    db = postgres_database()
+    db.execute(
+        "CREATE TABLE inc (id INT PRIMARY KEY, name TEXT, price NUMERIC(10, 2), "
+        "at TIMESTAMPTZ, tags TEXT[], doc JSONB)"
+    )
+    rows = 40  # one chunk (incremental.snapshot.chunk.size is 1024 on both sides)
+    db.execute(
+        "INSERT INTO inc SELECT g, 'n' || g, g * 1.25, '2024-01-01'::timestamptz + g * "
+        "interval '1 hour', ARRAY['t' || g], jsonb_build_object('k', g) "
+        f"FROM generate_series(1, {rows}) g"
+    )
+    prefixes = {"java": f"ij{tmp_path.name[-6:]}", "sluice": f"is{tmp_path.name[-6:]}"}
+    configs = {}
+    for prefix in prefixes.values():
+        # A signal table per side (named after its prefix, which the comparison replaces): a
+        # connector acts on every row of its signal table, so one shared table would have each
+        # side snapshot on the other's watermarks too.
+        db.execute(
+            f"CREATE TABLE {prefix}_signal (id VARCHAR(42) PRIMARY KEY, "
+            "type VARCHAR(32) NOT NULL, data VARCHAR(2048))"
+        )
+        configs[prefix] = postgres_config(
+            db,
+            prefix,
+            **{
+                "plugin.name": "pgoutput",
+                "table.include.list": f"public\\.(inc|{prefix}_signal)",
+                "slot.drop.on.stop": "true",
+                "snapshot.mode": "no_data",
+                "signal.data.collection": f"public.{prefix}_signal",
+            },
+        )
+    r = java_worker.put("/connectors/pg/config", json=configs[prefixes["java"]])
+    assert r.status_code == 201, r.text
+    with EmbeddedWorker(
+        kafka_bootstrap,
+        tmp_path / "sluice",
+        {"key.converter": JSON, "value.converter": JSON},
+        [("pg", configs[prefixes["sluice"]])],
+    ) as worker:
+        worker.wait_running("pg")
+        wait_for(
+            lambda: connector_running(java_worker, "pg"),
+            90,
+            0.5,
+            message=lambda: log_tail(tmp_path / "java.log"),
+        )
+        # both streams are up (their slots keep the WAL from here on): the signals reach them
+        slots = [f"slot_{p}" for p in prefixes.values()]
+        streaming = "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = ANY(%s)"
+        wait_for(lambda: db.query(streaming, (slots,))[0][0] == 2, 90, 0.2)
+        signal = json.dumps({"data-collections": ["public.inc"], "type": "incremental"})
+        for prefix in prefixes.values():
+            db.execute(
+                f"INSERT INTO {prefix}_signal VALUES ('ad-hoc-1', 'execute-snapshot', %s)",
+                (signal,),
+            )
+        # execute-snapshot; open, chunk, close; open, nothing left, close
+        signals_count = 5
+        got: dict[str, dict[str, list[tuple[Any, Any]]]] = {}
+        for side, prefix in prefixes.items():
+            topics = {"inc": (f"{prefix}.public.inc", rows)}
+            topics["signal"] = (f"{prefix}.public.{prefix}_signal", signals_count)
+            for topic, n in topics.values():
+                wait_for(lambda t=topic, n=n: high_watermark(kafka_bootstrap, t) >= n, 60)
+            got[side] = {k: _records(kafka_bootstrap, t, prefix, n) for k, (t, n) in topics.items()}
+            # the read events are where the chunk's close watermark is: they carry its
+            # sequence, and no lsn or txId of their own
+            close = json.loads(consume_all(kafka_bootstrap, topics["signal"][0], 3)[2].value())
+            expected = (close["payload"]["source"]["sequence"], None, None)
+            for m in consume_all(kafka_bootstrap, topics["inc"][0], rows):
+                source = json.loads(m.value())["payload"]["source"]
+                assert (source["sequence"], source["lsn"], source["txId"]) == expected, side
+        for side, prefix in prefixes.items():  # and nothing more
+            assert high_watermark(kafka_bootstrap, f"{prefix}.public.inc") == rows, side
+            signal_topic = f"{prefix}.public.{prefix}_signal"
+            assert high_watermark(kafka_bootstrap, signal_topic) == signals_count, side
+    reads = list(zip(got["java"]["inc"], got["sluice"]["inc"], strict=True))
+    signals = [
+        (_watermark_free(theirs), _watermark_free(mine))
+        for theirs, mine in zip(got["java"]["signal"], got["sluice"]["signal"], strict=True)
+    ]
+    assert [theirs[1]["payload"]["after"]["type"] for theirs, _ in signals] == [
+        "execute-snapshot",
+        *["snapshot-window-open", "snapshot-window-close"] * 2,
+    ]
+    for index, (theirs, mine) in enumerate(reads + signals):
+        assert mine[0] == theirs[0], f"key of record {index}"
+        assert mine[1]["schema"] == theirs[1]["schema"], f"value schema of record {index}"
+        assert mine[1]["payload"] == theirs[1]["payload"], (
+            f"value of record {index}",
+            _differences(theirs[1]["payload"], mine[1]["payload"]),
+        )
+    assert reads[0][0][1]["payload"]["source"]["snapshot"] == "incremental"
+    assert [k["payload"]["id"] for k, _ in got["java"]["inc"]] == list(range(1, rows + 1))
+
+
+def _watermark_free(record: tuple[Any, Any]) -> tuple[Any, Any]:
+    """A signal-table record without what legitimately differs: the chunk ids (random UUIDs),
+    the window timestamps (the clock; Java's have nanoseconds), and the row's WAL position
+    (each side's watermarks are WAL records of their own)."""
+    text = re.sub(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", "UUID", json.dumps(record))
+    key, value = json.loads(re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+Z", "TIME", text))
+    for field in ("lsn", "txId", "sequence"):
+        value["payload"]["source"].pop(field)
+    return key, value

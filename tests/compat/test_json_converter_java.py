@@ -28,8 +28,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from sluice.api import DataError, Schema
-from sluice.api._java_text import double_to_string, float_to_string
 from sluice.converters import JsonConverter
+from sluice.jdk.numbers import double_to_string, float_to_string
 from tests.compat.java_tools import java_tool, kafka_libs
 from tests.unit.converters.strategies import schema_and_value
 

@@ -41,12 +41,12 @@ from sluice.api import (
     TimestampType,
     Transformation,
 )
-from sluice.api._java_date_format import JavaDateFormat
-from sluice.api._java_dates import datetime_from_millis
-from sluice.api._java_text import to_float32
+from sluice.api.logical import datetime_from_millis
 from sluice.api.records import ConnectRecord
 from sluice.api.values import parse_string
 from sluice.converters.json import JsonConverter
+from sluice.jdk.date_format import JavaDateFormat
+from sluice.jdk.numbers import to_float32
 from sluice.transforms import PREDICATE_ALIASES, TRANSFORM_ALIASES
 from sluice.transforms.drop import optional_copy
 from tests.compat.java_tools import run_case_harness

@@ -29,6 +29,7 @@ from sluice.runtime.herder import BadRequestError
 from sluice.runtime.status import ConnectorTaskId, State
 from sluice.testing import EmbeddedWorker, SourceTaskHarness, wait_for
 from tests.fixtures.databases import DatabaseFactory, TestDatabase
+from tests.fixtures.debezium import mariadb_config
 from tests.fixtures.kafka import consume_all
 from tests.fixtures.worker_process import (
     high_watermark,
@@ -50,24 +51,14 @@ JSON_WORKER = {
 
 
 def _config(db: TestDatabase, prefix: str, bootstrap: str, **extra: str) -> dict[str, str]:
-    return {
-        "connector.class": MARIADB,
-        "database.hostname": db.host,
-        "database.port": str(db.port),
-        "database.user": db.user,
-        "database.password": db.password,
-        "database.server.id": str(random.randint(1000, 2**31)),
-        "topic.prefix": prefix,
-        "database.include.list": db.name,
-        "schema.history.internal.kafka.topic": f"{prefix}.history",
-        "schema.history.internal.kafka.bootstrap.servers": bootstrap,
+    # Debezium records the DDL of every database on the server by default; the tests share
+    # one server, so each connector records its own database's only.
+    only_captured = {
         "poll.interval.ms": "100",
-        # Debezium records the DDL of every database on the server by default; the tests share
-        # one server, so each connector records its own database's only.
         "schema.history.internal.store.only.captured.tables.ddl": "true",
         "schema.history.internal.store.only.captured.databases.ddl": "true",
-        **extra,
     }
+    return mariadb_config(db, prefix, bootstrap, **{**only_captured, **extra})
 
 
 def _prefix() -> str:

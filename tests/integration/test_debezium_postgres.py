@@ -20,6 +20,7 @@ from sluice.runtime.status import State
 from sluice.testing import wait_for
 from sluice.testing.worker import EmbeddedWorker
 from tests.fixtures.databases import DatabaseFactory, TestDatabase
+from tests.fixtures.debezium import postgres_config
 from tests.fixtures.kafka import consume_all
 from tests.fixtures.worker_process import (
     high_watermark,
@@ -35,19 +36,7 @@ JSON = "org.apache.kafka.connect.json.JsonConverter"
 
 
 def _config(db: TestDatabase, prefix: str, **extra: str) -> dict[str, str]:
-    return {
-        "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
-        "database.hostname": db.host,
-        "database.port": str(db.port),
-        "database.user": db.user,
-        "database.password": db.password,
-        "database.dbname": db.name,
-        "topic.prefix": prefix,
-        "slot.name": f"slot_{prefix}",
-        "publication.name": f"pub_{prefix}",
-        "poll.interval.ms": "100",
-        **extra,
-    }
+    return postgres_config(db, prefix, **{"poll.interval.ms": "100", **extra})
 
 
 def _payloads(bootstrap: str, topic: str, count: int) -> list[tuple[Any, Any]]:

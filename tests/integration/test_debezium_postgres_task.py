@@ -220,7 +220,9 @@ def test_slot_confirmed_only_after_commit(
     h.task.commit()
     expected = acked.source_offset["lsn_commit"]  # type: ignore[index]
     wait_for(lambda: (h.poll(False) is not None and False) or _slot_flush(db, slot) >= expected, 20)
-    assert _slot_flush(db, slot) == expected
+    # with everything handed out acknowledged and the stream idle, the slot may go further, to
+    # the server's end of WAL (a server shutting down waits for that), never before the commit
+    assert _slot_flush(db, slot) >= expected
 
 
 def test_table_without_primary_key_has_null_key(

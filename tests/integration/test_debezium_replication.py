@@ -16,6 +16,7 @@ from pathlib import Path
 from sluice.testing import wait_for
 from sluice.testing.worker import EmbeddedWorker
 from tests.fixtures.databases import DatabaseFactory
+from tests.fixtures.debezium import postgres_config
 from tests.fixtures.kafka import create_topic
 
 JSON = "org.apache.kafka.connect.json.JsonConverter"
@@ -40,20 +41,15 @@ def test_postgres_table_replicated_to_mariadb_ends_equal(
     topic = f"{prefix}.public.customers"
     # Created up front so the sink's subscription finds it at once (no metadata refresh wait).
     create_topic(kafka_bootstrap, topic)
-    cdc = {
-        "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
-        "database.hostname": source.host,
-        "database.port": str(source.port),
-        "database.user": source.user,
-        "database.password": source.password,
-        "database.dbname": source.name,
-        "topic.prefix": prefix,
-        "slot.name": f"slot_{prefix}",
-        "publication.name": f"pub_{prefix}",
-        "slot.drop.on.stop": "true",
-        "table.include.list": "public.customers",
-        "poll.interval.ms": "100",
-    }
+    cdc = postgres_config(
+        source,
+        prefix,
+        **{
+            "slot.drop.on.stop": "true",
+            "table.include.list": "public.customers",
+            "poll.interval.ms": "100",
+        },
+    )
     sink = {
         "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
         **target.connection_config(),

@@ -202,7 +202,13 @@ def test_a_stalled_worker_stops_its_work_and_its_stale_status_is_ignored(
     )
     assert rejoined
     status = cluster.wait_running("zombie-src")
-    assert status["tasks"][0]["worker_id"] == new_owner
+    owner = status["tasks"][0]["worker_id"]
+    if owner != new_owner:
+        # The rejoin may rebalance: a worker holding the connector and its task gives one up
+        # to the emptier zombie. Then the task moved in that rebalance, revoked from its owner,
+        # and the RUNNING above is its new owner's, not the zombie's stale status.
+        giver = next(w for w in cluster.live() if w.worker_id == new_owner)
+        assert "Finished stopping revoked work" in giver.log_tail(200_000), (owner, new_owner)
     _write_lines(source, 1_000, 1_000)
     _all_lines_arrived(kafka_bootstrap, topic, 2_000)
 

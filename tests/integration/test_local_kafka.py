@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka.admin import AdminClient
 
-from sluice.cli.local_kafka import BrokerStartError, LocalKafka, kafka_version
+from sluice.devkafka import BrokerStartError, LocalKafka, kafka_version
 from tests.fixtures.kafka import (
     TopicFactory,
     consume_all,

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sluice.cli.local_kafka import LocalKafka
+from sluice.devkafka import LocalKafka
 from sluice.testing import wait_for
 from tests.fixtures.distributed import free_port, running_cluster
 from tests.fixtures.kafka import TopicFactory, consume_all, free_port_pair

@@ -14,14 +14,14 @@ import math
 import re
 from typing import Any, Final
 
-from sluice.api._java_date_format import JavaDateFormat
-from sluice.api._java_dates import MILLIS_PER_DAY, datetime_from_millis
-from sluice.api._java_text import exact_to_float32
-from sluice.api._map_keys import as_map_key
 from sluice.api.converter import SchemaAndValue
 from sluice.api.errors import DataError
-from sluice.api.logical import Date, Decimal, Time, Timestamp
+from sluice.api.logical import Date, Decimal, Time, Timestamp, datetime_from_millis
+from sluice.api.map_keys import as_map_key
 from sluice.api.schema import Schema, SchemaBuilder, Type
+from sluice.jdk.date_format import JavaDateFormat
+from sluice.jdk.dates import MILLIS_PER_DAY
+from sluice.jdk.numbers import exact_to_float32
 
 __all__ = [
     "DATE_FORMAT",

@@ -28,7 +28,15 @@ _EXACT: Final = _decimal.Context(
 )
 """A context that never rounds: scaling a Decimal by a power of ten in it is exact."""
 
-__all__ = ["Date", "Decimal", "Time", "Timestamp"]
+__all__ = [
+    "Date",
+    "Decimal",
+    "Time",
+    "Timestamp",
+    "datetime_from_millis",
+    "from_epoch_millis",
+    "to_epoch_millis",
+]
 
 EPOCH_DATE: Final = _dt.date(1970, 1, 1)
 EPOCH: Final = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
@@ -190,3 +198,14 @@ def to_epoch_millis(value: _dt.datetime) -> int:
 def from_epoch_millis(ms: int) -> _dt.datetime:
     """The UTC datetime ``ms`` milliseconds after the epoch (exact, no float rounding)."""
     return EPOCH + _dt.timedelta(milliseconds=ms)
+
+
+def datetime_from_millis(millis: int) -> _dt.datetime:
+    """As :func:`from_epoch_millis`, with a :class:`DataError` beyond Python's year range."""
+    try:
+        return EPOCH + _dt.timedelta(milliseconds=millis)
+    except OverflowError:
+        raise DataError(
+            f"Timestamp {millis} ms is outside the range Python datetimes can hold "
+            "(years 1 to 9999)"
+        ) from None

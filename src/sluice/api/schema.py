@@ -109,16 +109,17 @@ class Schema:
     """An immutable schema; build one with :class:`SchemaBuilder` or use the constants below.
 
     ``default`` is the value used when a field's value is absent; ``parameters`` carries logical
-    type arguments such as a Decimal's ``scale``.
+    type arguments such as a Decimal's ``scale``. ``fields_by_name`` maps a struct's field names to
+    its fields (empty for other types; :meth:`field` is the checked lookup). Do not modify it.
     """
 
     __slots__ = (
         "_field_defaults",
-        "_fields_by_name",
         "_hash",
         "default",
         "doc",
         "fields",
+        "fields_by_name",
         "key_schema",
         "name",
         "optional",
@@ -168,7 +169,7 @@ class Schema:
         self.doc = doc
         self.parameters: dict[str, str] | None = dict(parameters) if parameters else None
         self.fields: tuple[Field, ...] = tuple(fields) if fields is not None else ()
-        self._fields_by_name = {f.name: f for f in self.fields}
+        self.fields_by_name: dict[str, Field] = {f.name: f for f in self.fields}
         # Each field's default, or None when no field has one (Struct.values' common case).
         defaults: tuple[Any, ...] = tuple(f.schema.default for f in self.fields)
         self._field_defaults = defaults if any(d is not None for d in defaults) else None
@@ -186,7 +187,7 @@ class Schema:
         """The struct field called ``name``; raises for non-struct schemas as Kafka does."""
         if self.type is not Type.STRUCT:
             raise DataError("Cannot look up fields on non-struct type")
-        return self._fields_by_name.get(name)
+        return self.fields_by_name.get(name)
 
     def _key(self) -> tuple[Any, ...]:
         params = tuple(sorted(self.parameters.items())) if self.parameters else None

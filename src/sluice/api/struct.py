@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sluice.api.errors import DataError
@@ -17,15 +16,19 @@ class Struct:
     ``put`` validates each value against its field's schema at once, so a connector finds out about
     a wrong type where it made the mistake instead of deep inside a converter. ``get`` returns the
     field's default when no value was put, as Kafka's ``Struct.get`` does.
+
+    ``stored_values`` holds the values as set, in field order, defaults not applied: the struct's
+    own list, not a copy, for converters and sinks that read every field of many structs (a plain
+    attribute, so reading it costs no call). Do not modify it; use ``put``.
     """
 
-    __slots__ = ("_values", "schema")
+    __slots__ = ("schema", "stored_values")
 
     def __init__(self, schema: Schema) -> None:
         if schema.type is not Type.STRUCT:
             raise DataError("Not a struct schema: " + repr(schema))
         self.schema = schema
-        self._values: list[Any] = [None] * len(schema.fields)
+        self.stored_values: list[Any] = [None] * len(schema.fields)
 
     @classmethod
     def trusted(cls, schema: Schema, values: list[Any]) -> Struct:
@@ -44,7 +47,7 @@ class Struct:
             )
         result = cls.__new__(cls)
         result.schema = schema
-        result._values = values
+        result.stored_values = values
         return result
 
     def _lookup(self, field: str | Field) -> Field:
@@ -55,7 +58,7 @@ class Struct:
             ):
                 return field
             raise DataError(f"{field.name} is not a field of this struct's schema")
-        f = self.schema._fields_by_name.get(field)
+        f = self.schema.fields_by_name.get(field)
         if f is None:
             raise DataError(f"{field} is not a valid field name")
         return f
@@ -63,7 +66,7 @@ class Struct:
     def _field(self, field: str | Field) -> Field:
         """``_lookup`` with the two common cases first (transforms call this per field)."""
         if type(field) is str:
-            f = self.schema._fields_by_name.get(field)
+            f = self.schema.fields_by_name.get(field)
             if f is not None:
                 return f
         elif type(field) is Field:
@@ -74,7 +77,7 @@ class Struct:
 
     def put(self, field: str | Field, value: Any) -> Struct:
         """Set a field (by name or :class:`Field`), validating the value; returns ``self``."""
-        f = self.schema._fields_by_name.get(field) if type(field) is str else None
+        f = self.schema.fields_by_name.get(field) if type(field) is str else None
         if f is None:
             f = self._field(field)
         # Fast path for the common cases: a plain value of exactly the field's class (in range
@@ -87,39 +90,33 @@ class Struct:
             or (value is None and f.schema.optional)
         ):
             validate_value(f.schema, value, f.name)
-        self._values[f.index] = value
+        self.stored_values[f.index] = value
         return self
 
     def get(self, field: str | Field) -> Any:
         """The field's value, or its schema default when no value was set."""
         f = self._field(field)
-        v = self._values[f.index]
+        v = self.stored_values[f.index]
         if v is None:
             return f.schema.default
         return v
-
-    @property
-    def stored_values(self) -> Sequence[Any]:
-        """The values as set, in field order, defaults not applied: the struct's own list, not a
-        copy, for converters and sinks that read every field of many structs. Do not modify it."""
-        return self._values
 
     def values(self, with_defaults: bool = True) -> list[Any]:
         """Every field's value in schema order (``get`` semantics unless ``with_defaults`` is
         false); with :meth:`trusted` this copies a struct into a compatible schema cheaply."""
         defaults = self.schema._field_defaults
         if not with_defaults or defaults is None:
-            return list(self._values)
-        return [d if v is None else v for v, d in zip(self._values, defaults, strict=True)]
+            return list(self.stored_values)
+        return [d if v is None else v for v, d in zip(self.stored_values, defaults, strict=True)]
 
     def get_without_default(self, field: str | Field) -> Any:
         """The field's value exactly as set, ignoring defaults."""
-        return self._values[self._field(field).index]
+        return self.stored_values[self._field(field).index]
 
     def validate(self) -> None:
         """Check that every required field without a default has a value."""
         for f in self.schema.fields:
-            v = self._values[f.index]
+            v = self.stored_values[f.index]
             if v is None and f.schema.default is None and not f.schema.optional:
                 raise DataError(
                     f'Invalid value: null used for required field: "{f.name}", '
@@ -138,7 +135,7 @@ class Struct:
         return (
             isinstance(other, Struct)
             and self.schema == other.schema
-            and self._values == other._values
+            and self.stored_values == other.stored_values
         )
 
     def __hash__(self) -> int:
@@ -146,8 +143,8 @@ class Struct:
 
     def __repr__(self) -> str:
         inner = ",".join(
-            f"{f.name}={self._values[f.index]!r}"
+            f"{f.name}={self.stored_values[f.index]!r}"
             for f in self.schema.fields
-            if self._values[f.index] is not None
+            if self.stored_values[f.index] is not None
         )
         return "Struct{" + inner + "}"

@@ -25,19 +25,6 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
-from sluice.api._java_date_format import JavaDateFormat
-from sluice.api._java_dates import millis_of
-from sluice.api._java_text import (
-    bigdecimal_to_string,
-    double_to_string,
-    float_to_int,
-    float_to_string,
-    java_class_name,
-    to_float32,
-    truncate_wrapped,
-    value_to_string,
-    wrap,
-)
 from sluice.api._values_parse import (
     DATE_FORMAT,
     MILLIS_PER_DAY,
@@ -58,6 +45,18 @@ from sluice.api.schema import (
     Type,
 )
 from sluice.api.struct import Struct
+from sluice.api.value_text import java_class_name, value_to_string
+from sluice.jdk.date_format import JavaDateFormat
+from sluice.jdk.dates import millis_of
+from sluice.jdk.numbers import (
+    bigdecimal_to_string,
+    double_to_string,
+    float_to_int,
+    float_to_string,
+    to_float32,
+    truncate_wrapped,
+    wrap,
+)
 
 __all__ = [
     "Values",

@@ -139,7 +139,8 @@ def run_demo(bootstrap: str, lines: int, work_dir: Path | None, timeout: float) 
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from sluice.cli.local_kafka import DEFAULT_PORT, port_arg
+    from sluice.cli.local_kafka import port_arg
+    from sluice.devkafka import DEFAULT_PORT
 
     about = "run the quickstart file pipeline through the local Kafka"
     demo = sub.add_parser(

@@ -105,6 +105,8 @@ def _run_plugins(args: argparse.Namespace) -> int:
     ]
     for row in [("TYPE", "CLASS", "VERSION", "ORIGIN"), *rows]:
         print("  ".join(col.ljust(w) for col, w in zip(row, widths, strict=True)).rstrip())
+    for failure in registry.failures():
+        print(f"sluice: cannot load plugin {failure}", file=sys.stderr)
     return 0
 
 

@@ -11,8 +11,9 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from sluice.api import ConfigError
 from sluice.plugins.registry import PluginError, PluginRegistry
@@ -190,6 +191,9 @@ class _ClientLines(logging.Handler):
             self.target.handle(record)
 
 
+_LOOKUP_SLICE_S: Final = 1.0
+
+
 def cluster_id(config: WorkerConfig, timeout: float) -> str:
     """The Kafka cluster id; proves the broker is reachable before anything else starts.
 
@@ -210,16 +214,26 @@ def cluster_id(config: WorkerConfig, timeout: float) -> str:
     logger = logging.Logger("librdkafka.admin.startup", logging.DEBUG)  # not in the hierarchy
     logger.addHandler(lines)
     admin = new_admin(settings, on_error, logger)
-    try:
-        meta = admin.list_topics(timeout=timeout)
-    except Exception as e:
-        admin.poll(0.2)  # the client's queued errors and lines come out of poll
-        reason = (errors or lines.texts or [str(e)])[-1]
-        raise StartupError(
-            f"Cannot reach Kafka at bootstrap.servers={settings['bootstrap.servers']}: "
-            f"{reason}{_connection_hint(reason)}"
-        ) from e
-    return str(meta.cluster_id)
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            meta = admin.list_topics(timeout=max(0.1, min(_LOOKUP_SLICE_S, remaining)))
+        except Exception as e:
+            # The client's queued errors and lines come out of poll. A refused login, an
+            # untrusted certificate or the wrong security.protocol does not heal by retrying
+            # (Kafka's clients give up on authentication errors at once), so those stop the
+            # wait early; anything else (a broker still starting) is waited out.
+            admin.poll(0.2 if remaining <= _LOOKUP_SLICE_S else 0)
+            reason = (errors or lines.texts or [str(e)])[-1]
+            hint = _connection_hint(reason)
+            if hint or remaining <= _LOOKUP_SLICE_S:
+                raise StartupError(
+                    f"Cannot reach Kafka at bootstrap.servers={settings['bootstrap.servers']}: "
+                    f"{reason}{hint}"
+                ) from e
+            continue
+        return str(meta.cluster_id)
 
 
 def rest_server(config: WorkerConfig, source: str) -> Any:

@@ -1,26 +1,6 @@
 """Connectors bundled with sluice; each subpackage uses only :mod:`sluice.api`.
 
-``CONNECTOR_ALIASES`` gathers the class names each subpackage answers to (Confluent's,
-jcustenborder's, Debezium's...), for the plugin registry. Reading it does not import any database
-driver.
+Each subpackage is a plugin family of its own: its ``PLUGINS`` table names its classes (Confluent's,
+jcustenborder's, Debezium's... class names) and the ``sluice.plugins`` entry points in
+``pyproject.toml`` hand those tables to the plugin registry, as a third-party package would.
 """
-
-from typing import Final
-
-from sluice.connectors.debezium import ALIASES as _DEBEZIUM
-from sluice.connectors.debezium_mysql import ALIASES as _DEBEZIUM_MYSQL
-from sluice.connectors.jdbc import ALIASES as _JDBC
-from sluice.connectors.mirror import ALIASES as _MIRROR
-from sluice.connectors.mongodb import ALIASES as _MONGODB
-from sluice.connectors.spooldir import ALIASES as _SPOOLDIR
-
-__all__ = ["CONNECTOR_ALIASES"]
-
-CONNECTOR_ALIASES: Final[dict[str, str]] = {
-    **_DEBEZIUM,
-    **_DEBEZIUM_MYSQL,
-    **_JDBC,
-    **_MIRROR,
-    **_MONGODB,
-    **_SPOOLDIR,
-}

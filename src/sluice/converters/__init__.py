@@ -25,6 +25,7 @@ from sluice.converters.string import StringConverter
 __all__ = [
     "CONVERTER_ALIASES",
     "HEADER_CONVERTER_ALIASES",
+    "PLUGINS",
     "BooleanConverter",
     "ByteArrayConverter",
     "DoubleConverter",
@@ -81,3 +82,10 @@ HEADER_CONVERTER_ALIASES: Final[dict[str, str]] = _with_short_names(
 )
 """Header converters: SimpleHeaderConverter plus every record converter (all of Kafka's are
 header converters too)."""
+
+PLUGINS: Final[dict[str, dict[str, str]]] = {
+    "converter": CONVERTER_ALIASES,
+    "header_converter": HEADER_CONVERTER_ALIASES,
+}
+"""The family's plugins by kind, as the ``sluice.plugins`` entry point hands them to the
+registry."""

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from sluice.api._map_keys import HashableDict, HashableList, as_map_key
 from sluice.api.config import NO_DEFAULT, ConfigDef, ConfigType, Importance, ValidString
+from sluice.api.map_keys import HashableDict, HashableList, as_map_key
 
 __all__ = [
     "CONVERTER_TYPE_CONFIG",

@@ -19,13 +19,13 @@ from typing import Annotated, Any, Final
 
 import msgspec
 
-from sluice.api._java_text import exact_to_float32, truncate_wrapped, wrap
 from sluice.api.errors import DataError, SchemaBuilderError
 from sluice.api.logical import Date, Decimal, Time, Timestamp
 from sluice.api.schema import DATE_NAME, DECIMAL_NAME, TIME_NAME, Schema, SchemaBuilder, Type
 from sluice.api.struct import Struct
 from sluice.converters._common import as_map_key
 from sluice.converters._json_write import _INT_BITS, _LOGICAL, _TYPE_NAMES
+from sluice.jdk.numbers import exact_to_float32, truncate_wrapped, wrap
 
 _SERIALIZATION_ERROR: Final = (
     "Converting byte[] to Kafka Connect data failed due to serialization error: "

@@ -17,12 +17,12 @@ from typing import Any, Final
 
 import msgspec
 
-from sluice.api._jackson import as_jackson_writes
-from sluice.api._java_text import bigdecimal_to_string, double_to_string, float_to_string
 from sluice.api.errors import DataError
 from sluice.api.logical import Date, Decimal, Time, Timestamp
 from sluice.api.schema import DATE_NAME, DECIMAL_NAME, TIME_NAME, TIMESTAMP_NAME, Schema, Type
 from sluice.api.struct import Struct
+from sluice.jdk.jackson import as_jackson_writes
+from sluice.jdk.numbers import bigdecimal_to_string, double_to_string, float_to_string
 
 _TYPE_NAMES: Final[dict[Type, str]] = {
     Type.BOOLEAN: "boolean",

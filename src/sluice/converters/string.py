@@ -12,12 +12,12 @@ import codecs
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from sluice.api._java_text import value_to_string
 from sluice.api.config import ConfigDef, ConfigType, Importance, Width
 from sluice.api.converter import Converter, HeaderConverter, SchemaAndValue
 from sluice.api.errors import ConfigError
 from sluice.api.headers import Headers
 from sluice.api.schema import Schema
+from sluice.api.value_text import value_to_string
 from sluice.converters._common import (
     CONVERTER_TYPE_CONFIG,
     converter_config_def,

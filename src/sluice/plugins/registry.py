@@ -1,9 +1,23 @@
-"""Finds plugins: bundled ones, Python entry points and folders on ``plugin.path``.
+"""Finds plugins: the ``sluice.plugins`` entry points and folders on ``plugin.path``.
 
 Every plugin has a *kind* (source, sink, converter, header_converter, transformation, predicate,
 config_provider) and may be named by its Python path (``pkg.module:Class`` or ``pkg.module.Class``),
 by a Kafka/Confluent class name, or by a short alias. The registry resolves any of them to the
-class, loading third-party modules lazily so a broken plugin only fails the connector that uses it.
+class, loading plugin modules lazily so a broken plugin only fails the connector that uses it.
+
+Bundled plugins arrive the way third-party ones do, through the ``sluice.plugins`` entry-point
+group (``pyproject.toml``). An entry point naming a class (``pkg.module:Class``) registers that
+class under the entry point's name. An entry point naming a module registers a *family*: the
+module's ``PLUGINS`` table maps each kind group (``connector``, ``task``, ``converter``,
+``header_converter``, ``transformation``, ``predicate``, ``config_provider``) to the class names
+configs use and their ``module:Class`` targets. The table is there because the names are Kafka's,
+Confluent's and Debezium's (``org.apache.kafka.connect.transforms.Cast$Value``) and cannot be
+derived from the Python classes; and knowing a target's kind from its group lets the registry
+list converters without importing every connector and its database drivers.
+
+A plugin or family that fails to import is not skipped in silence: it is logged as an error with
+its name and the reason, listed by :meth:`PluginRegistry.failures` (``sluice plugins`` prints
+them) and named in the error of a lookup that finds no plugin.
 """
 
 from __future__ import annotations
@@ -30,14 +44,23 @@ from sluice.api import (
     SourceConnector,
     Transformation,
 )
-from sluice.api._did_you_mean import closest_name
-from sluice.plugins.aliases import BUNDLED_CONNECTORS, BUNDLED_TASKS, short_names
+from sluice.api.did_you_mean import closest_name
 
-__all__ = ["ENTRY_POINT_GROUP", "KINDS", "PluginDesc", "PluginError", "PluginRegistry"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "KINDS",
+    "PluginDesc",
+    "PluginError",
+    "PluginFailure",
+    "PluginRegistry",
+    "short_names",
+]
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP: Final = "sluice.plugins"
+BUNDLED_DISTRIBUTION: Final = "sluice"
+"""The distribution whose entry points are the bundled plugins (origin ``bundled``)."""
 
 KINDS: Final[dict[str, type]] = {
     "source": SourceConnector,
@@ -50,7 +73,7 @@ KINDS: Final[dict[str, type]] = {
 }
 """Kind names as ``GET /connector-plugins`` reports them, with their base classes."""
 
-_TABLE_KINDS: Final[dict[str, frozenset[str]]] = {
+FAMILY_GROUPS: Final[dict[str, frozenset[str]]] = {
     "connector": frozenset(("source", "sink")),
     "task": frozenset(),
     "converter": frozenset(("converter", "header_converter")),
@@ -59,7 +82,8 @@ _TABLE_KINDS: Final[dict[str, frozenset[str]]] = {
     "predicate": frozenset(("predicate",)),
     "config_provider": frozenset(("config_provider",)),
 }
-"""What each bundled table's targets can be (a converter class may be both converter kinds)."""
+"""The groups of a family's ``PLUGINS`` table, with the kinds their targets can be (a converter
+class may be both converter kinds; tasks are listed under no kind)."""
 
 
 class PluginError(ConnectError):
@@ -80,41 +104,34 @@ class PluginDesc:
     """``bundled``, ``entry-point:<dist>`` or the ``plugin.path`` folder."""
 
 
-def _bundled_tables() -> dict[str, dict[str, str]]:
-    tables: dict[str, dict[str, str]] = {
-        "connector": dict(BUNDLED_CONNECTORS),
-        "task": dict(BUNDLED_TASKS),
-        "converter": {},
-        "header_converter": {},
-        "transformation": {},
-        "predicate": {},
-        "config_provider": {},
-    }
-    optional = [
-        ("sluice.converters", "CONVERTER_ALIASES", "converter"),
-        ("sluice.converters", "HEADER_CONVERTER_ALIASES", "header_converter"),
-        ("sluice.transforms", "TRANSFORM_ALIASES", "transformation"),
-        ("sluice.transforms", "PREDICATE_ALIASES", "predicate"),
-        ("sluice.runtime.config_providers", "CONFIG_PROVIDER_ALIASES", "config_provider"),
-        ("sluice.connectors", "CONNECTOR_ALIASES", "connector"),
-        ("sluice.connectors", "TASK_ALIASES", "task"),
-    ]
-    for module_name, attr, table in optional:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as e:
-            # A broken install (a missing dependency of one family) must not take the other
-            # families down, but it must be seen: the plugins of that family are not available.
-            log.error(
-                "Cannot load the bundled %s plugins of %s: %s (%s); they are not available",
-                table,
-                module_name,
-                e,
-                type(e).__name__,
-            )
-            continue
-        tables[table].update(getattr(module, attr, {}))
-    return tables
+@dataclass(frozen=True)
+class PluginFailure:
+    """A plugin, plugin family or ``plugin.path`` module that could not be loaded, and why."""
+
+    name: str
+    """The entry point's, plugin's or module's name."""
+    origin: str
+    reason: str
+    """The error, as ``Type: message``."""
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.origin}): {self.reason}"
+
+
+def short_names(fqcn: str) -> list[str]:
+    """The aliases Kafka Connect derives from a class name: simple name, minus ``Connector``.
+
+    Nested Java classes (``Cast$Value``) keep their ``$`` part, as in Kafka.
+    """
+    simple = fqcn.rsplit(".", 1)[-1]
+    names = [simple]
+    if simple.endswith("Connector") and len(simple) > len("Connector"):
+        names.append(simple[: -len("Connector")])
+    return names
+
+
+def _reason(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 def _load_target(target: str) -> Any:
@@ -159,26 +176,21 @@ def _version_of(cls: type) -> str:
 class PluginRegistry:
     """Resolves plugin names to classes and lists what is installed.
 
-    ``plugin_path`` folders are scanned once at construction: each ``*.py`` file or package in a
-    folder is imported as a module and every plugin class it defines is registered under its
-    qualified name (``module.Class``) and its short aliases.
+    The ``sluice.plugins`` entry points are read at construction: sluice's own (the bundled
+    plugin families) always, other distributions' unless ``entry_points`` is false (for output
+    that must depend on the code alone). ``plugin_path`` folders are scanned once: each ``*.py``
+    file or package in a folder is imported as a module and every plugin class it defines is
+    registered under its qualified name (``module.Class``) and its short aliases.
     """
 
     def __init__(self, plugin_path: Iterable[str | Path] = (), entry_points: bool = True) -> None:
-        tables = _bundled_tables()
         self._names: dict[str, str] = {}
         self._origins: dict[str, str] = {}
         self._primary: dict[str, str] = {}
-        self._bundled_kinds: dict[str, frozenset[str]] = {}
-        """The kinds a bundled target can be, known from its table without importing it."""
-        for table_name, table in tables.items():
-            for fqcn, target in table.items():
-                self._register(fqcn, target, "bundled", primary=True)
-                self._bundled_kinds[target] = (
-                    self._bundled_kinds.get(target, frozenset()) | _TABLE_KINDS[table_name]
-                )
-        if entry_points:
-            self._scan_entry_points()
+        self._family_kinds: dict[str, frozenset[str]] = {}
+        """The kinds a family's target can be, known from its table without importing it."""
+        self._failures: dict[str, PluginFailure] = {}
+        self._scan_entry_points(third_party=entry_points)
         for folder in plugin_path:
             self._scan_folder(Path(folder))
 
@@ -192,13 +204,53 @@ class PluginRegistry:
         for alias in [name, *short_names(name)]:
             self._names.setdefault(alias, target)
 
-    def _scan_entry_points(self) -> None:
-        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+    def _fail(self, name: str, origin: str, error: BaseException, what: str) -> None:
+        failure = PluginFailure(name, origin, _reason(error))
+        self._failures[name] = failure
+        log.error("Cannot load %s %s (%s): %s", what, name, origin, failure.reason)
+
+    def _scan_entry_points(self, third_party: bool) -> None:
+        bundled_seen = False
+        found = [
+            (ep, ep.dist.name if ep.dist is not None else "?")
+            for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        ]
+        # Bundled names first: a third-party plugin cannot take over a name sluice answers to.
+        found.sort(key=lambda pair: pair[1] != BUNDLED_DISTRIBUTION)
+        for ep, dist in found:
+            bundled = dist == BUNDLED_DISTRIBUTION
+            if not (bundled or third_party):
+                continue
+            origin = "bundled" if bundled else f"entry-point:{dist}"
+            if ep.attr is None:
+                bundled_seen = bundled_seen or bundled
+                self._register_family(ep.name, ep.module, origin)
+                continue
             target = ep.value.strip()
-            dist = ep.dist.name if ep.dist is not None else "?"
-            self._register(ep.name, target, f"entry-point:{dist}", primary=True)
+            self._register(ep.name, target, origin, primary=True)
             if target not in self._names:
                 self._names[target] = target
+        if not bundled_seen:
+            log.error(
+                "No bundled plugins: the %s entry points of the %s distribution are missing "
+                "(install the project with `pip install -e .`, as `make venv` does)",
+                ENTRY_POINT_GROUP,
+                BUNDLED_DISTRIBUTION,
+            )
+
+    def _register_family(self, name: str, module_name: str, origin: str) -> None:
+        """Register the ``PLUGINS`` table of a family module (imported now: it is small)."""
+        try:
+            module = importlib.import_module(module_name)
+            table: Mapping[str, Mapping[str, str]] = module.PLUGINS
+            groups = [(FAMILY_GROUPS[group], entries) for group, entries in table.items()]
+        except Exception as e:  # one broken family must not take the others down
+            self._fail(name, origin, e, "plugin family")
+            return
+        for kinds, entries in groups:
+            for fqcn, target in entries.items():
+                self._register(fqcn, target, origin, primary=True)
+                self._family_kinds[target] = self._family_kinds.get(target, frozenset()) | kinds
 
     def _scan_folder(self, folder: Path) -> None:
         if not folder.is_dir():
@@ -217,7 +269,7 @@ class PluginRegistry:
             try:
                 module = self._import_from(folder, module_name)
             except Exception as e:  # one broken plugin must not hide the others
-                log.error("Skipping plugin %s in %s: %s", module_name, folder, e)
+                self._fail(module_name, str(folder), e, "plugin module")
                 continue
             for cls in self._plugin_classes(module):
                 target = f"{module.__name__}:{cls.__qualname__}"
@@ -253,6 +305,7 @@ class PluginRegistry:
             return name
         raise PluginError(
             f"Failed to find any class that implements {name}{self._hint(name, kind)}"
+            f"{self._failure_note()}"
         )
 
     def load(self, name: str, kind: str | None = None) -> type:
@@ -265,7 +318,7 @@ class PluginRegistry:
                 raise PluginError(
                     f"Failed to find any class that implements {name}. "
                     f"Known plugins: {', '.join(sorted(self._primary.values()))}"
-                    f"{self._hint(name, kind)}"
+                    f"{self._hint(name, kind)}{self._failure_note()}"
                 ) from None
             raise
         if not isinstance(cls, type):
@@ -297,6 +350,19 @@ class PluginRegistry:
         suggestion = self.suggest(name, kind)
         return "" if suggestion is None else f". Did you mean '{suggestion}'?"
 
+    def _failure_note(self) -> str:
+        """What failed to load, for a name that was not found (it may have been among them)."""
+        if not self._failures:
+            return ""
+        return ". These plugins failed to load: " + "; ".join(
+            str(f) for f in self._failures.values()
+        )
+
+    def failures(self) -> list[PluginFailure]:
+        """The plugins, families and ``plugin.path`` modules that failed to load so far (listing
+        with :meth:`plugins` loads every plugin of the kinds asked for, and may add some)."""
+        return list(self._failures.values())
+
     def display_name(self, cls: type) -> str:
         """The name to report for a loaded class (its Kafka class name when it stands for one)."""
         target = f"{cls.__module__}:{cls.__qualname__}"
@@ -307,14 +373,15 @@ class PluginRegistry:
         wanted = set(kinds) if kinds is not None else set(KINDS)
         out: list[PluginDesc] = []
         for target, name in self._primary.items():
-            # A bundled connector cannot be a converter: no need to import it (and its
+            # A family's connector cannot be a converter: no need to import it (and its
             # database drivers) to find out, which keeps an idle worker small.
-            if not self._bundled_kinds.get(target, wanted) & wanted:
+            if not self._family_kinds.get(target, wanted) & wanted:
                 continue
             try:
                 cls = _load_target(target)
             except PluginError as e:
-                log.warning("Plugin %s cannot be loaded: %s", name, e)
+                cause = e.__cause__ if e.__cause__ is not None else e
+                self._fail(name, self._origins[target], cause, "plugin")
                 continue
             kind = _kind_of(cls) if isinstance(cls, type) else None
             if kind is None or kind not in wanted:

@@ -20,23 +20,16 @@ from prometheus_client import CollectorRegistry
 from sluice.api import HeaderConverter, NotFoundError
 from sluice.kafka.client_logs import new_admin
 from sluice.plugins.registry import KINDS, PluginError
-from sluice.runtime.herder import Herder, PluginInfo, RestartRequest
+from sluice.runtime.herder import Herder, PluginInfo
 from sluice.runtime.loggers import Loggers
 from sluice.runtime.metrics.summary import local_summary
 from sluice.runtime.offsets_admin import ConnectorOffsetsAdmin
 from sluice.runtime.plugin_versions import plugin_version
-from sluice.runtime.status import (
-    ConnectorInfo,
-    ConnectorStateInfo,
-    ConnectorTaskId,
-    ConnectorType,
-    State,
-    StateInfo,
-    TaskInfo,
-)
+from sluice.runtime.status import ConnectorInfo, ConnectorStateInfo, ConnectorType, TaskInfo
 from sluice.runtime.validation import plugin_config, validation_result
 from sluice.runtime.worker import Worker
 from sluice.storage.config import ConfigBackingStore
+from sluice.storage.states import ConnectorTaskId, RestartRequest, State, StateInfo
 from sluice.storage.status import StatusBackingStore
 
 __all__ = ["AbstractHerder", "RestartPlan"]

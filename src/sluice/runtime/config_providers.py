@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Final
 
 from sluice.api.config_provider import ConfigData, ConfigProvider
 from sluice.api.errors import ConfigError
@@ -31,6 +32,7 @@ __all__ = [
     "BUILTIN_CONFIG_PROVIDERS",
     "CONFIG_PROVIDERS_CONFIG",
     "CONFIG_PROVIDER_ALIASES",
+    "PLUGINS",
     "ConfigProviderStateError",
     "ConfigTransformer",
     "ConfigTransformerResult",
@@ -236,6 +238,10 @@ CONFIG_PROVIDER_ALIASES: dict[str, str] = {
     for c in (EnvVarConfigProvider, FileConfigProvider, DirectoryConfigProvider)
 }
 """Kafka class names to ``module:Class`` targets, for the plugin registry's listing."""
+
+PLUGINS: Final[dict[str, dict[str, str]]] = {"config_provider": CONFIG_PROVIDER_ALIASES}
+"""The family's plugins by kind, as the ``sluice.plugins`` entry point hands them to the
+registry."""
 
 
 # --- placeholder resolution -------------------------------------------------------------------

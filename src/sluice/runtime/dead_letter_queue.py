@@ -7,6 +7,9 @@ connector, task, stage, executing class and the exception. Beyond Kafka Connect,
 connectors may set the same keys: a source record that fails conversion or transformation is
 written as schemaless JSON (``{"topic", "partition", "key", "value", "source_partition",
 "source_offset"}``) with the same headers instead of only failing or being skipped.
+
+A record Kafka does not take is logged and counted (``deadletterqueue-produce-failures``), as in
+Kafka Connect, and the future its report returned fails.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import msgspec
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.cimpl import NewTopic
 
-from sluice.kafka.client_logs import new_admin, new_producer
+from sluice.kafka.client_logs import new_admin
+from sluice.kafka.clients import REAL_CLIENTS, KafkaClients
 from sluice.runtime.errors import ErrorReporter, ProcessingContext
 from sluice.runtime.java_traces import exception_class_name, format_trace
 
@@ -69,17 +73,22 @@ class _Fallback(msgspec.Struct):
 
 
 class DeadLetterQueueReporter(ErrorReporter):
-    """Produces failed records to ``errors.deadletterqueue.topic.name``."""
+    """Produces failed records to ``errors.deadletterqueue.topic.name``.
+
+    The producer comes from ``clients`` (:class:`~sluice.kafka.clients.KafkaClients`), as the
+    task's own clients do: the real one in a worker, an in-memory double in unit tests.
+    """
 
     def __init__(
         self,
         producer_config: dict[str, Any],
         topic: str,
         context_headers: bool,
+        clients: KafkaClients = REAL_CLIENTS,
     ) -> None:
         self.topic = topic
         self.context_headers = context_headers
-        self.producer = new_producer(producer_config)
+        self.producer = clients.producer(producer_config, None)
         self.produce_requests = 0
         """Records sent to the topic (``deadletterqueue-produce-requests``)."""
         self.produce_failures = 0
@@ -129,7 +138,13 @@ class DeadLetterQueueReporter(ErrorReporter):
                 future.set_result(None)
             else:
                 self.produce_failures += 1
-                future.set_exception(KafkaException(err))
+                failure = KafkaException(err)
+                log.error(
+                    "Could not produce message to dead letter queue. topic=%s",
+                    self.topic,
+                    exc_info=failure,
+                )
+                future.set_exception(failure)
 
         kwargs: dict[str, Any] = {"headers": headers, "on_delivery": delivered}
         if timestamp is not None:
@@ -160,8 +175,9 @@ class DeadLetterQueueReporter(ErrorReporter):
             (H_CLASS, context.executing_class.encode()),
             (H_EXC_CLASS, exception_class_name(error).encode()),
         ]
-        if str(error):
-            out.append((H_EXC_MESSAGE, str(error).encode()))
+        # Kafka writes the header even for an exception without a message, with a null value.
+        message = str(error)
+        out.append((H_EXC_MESSAGE, message.encode() if message else None))
         out.append((H_EXC_TRACE, format_trace(error).encode()))
         return out
 

@@ -23,8 +23,22 @@ class WorkerErrantRecordReporter(ErrantRecordReporter):
         self.task_class = task_class
         self.batch: dict[tuple[str, int, int], ConsumedRecord] = {}
         self.failure: ToleranceExceededError | None = None
+        self.futures: list[concurrent.futures.Future[None]] = []
+        """What :meth:`report` returned since the last :meth:`await_futures`."""
 
     def report(self, record: SinkRecord, error: BaseException) -> concurrent.futures.Future[None]:
+        future = self._report(record, error)
+        self.futures.append(future)
+        return future
+
+    def await_futures(self, timeout: float | None = None) -> None:
+        """Before offsets are committed past reported records: each report must be written,
+        or the task fails (Kafka's ``WorkerErrantRecordReporter.awaitFutures``)."""
+        futures, self.futures = self.futures, []
+        for f in futures:
+            f.result(timeout)
+
+    def _report(self, record: SinkRecord, error: BaseException) -> concurrent.futures.Future[None]:
         key = (record.original_topic, record.original_kafka_partition, record.original_kafka_offset)
         consumed = self.batch.get(key)
         before = len(self.errors.pending)

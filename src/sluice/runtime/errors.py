@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 from sluice.api import ConnectError, RetriableError
+from sluice.runtime.connector_config import ErrorHandlingConfig
 
 __all__ = [
     "ErrorHandler",
@@ -176,21 +177,20 @@ class ErrorHandler:
         cls,
         connector: str,
         task: int,
-        config: dict[str, Any],
+        config: ErrorHandlingConfig,
         reporters: Sequence[ErrorReporter] = (),
         stopping: threading.Event | None = None,
     ) -> ErrorHandler:
-        """Build from a parsed connector config (``errors.*`` keys)."""
+        """Build from a connector's parsed ``errors.*`` keys."""
         reps = list(reporters)
-        if config.get("errors.log.enable"):
-            reps.insert(0, LogReporter(bool(config.get("errors.log.include.messages"))))
-        timeout_ms = int(config.get("errors.retry.timeout", 0))
+        if config.log_enable:
+            reps.insert(0, LogReporter(config.log_include_messages))
         return cls(
             connector,
             task,
-            retry_timeout=float("inf") if timeout_ms < 0 else timeout_ms / 1000.0,
-            retry_delay_max=int(config.get("errors.retry.delay.max.ms", 60000)) / 1000.0,
-            tolerate_all=str(config.get("errors.tolerance", "none")).lower() == "all",
+            retry_timeout=config.retry_timeout,
+            retry_delay_max=config.retry_delay_max,
+            tolerate_all=config.tolerate_all,
             reporters=reps,
             stopping=stopping,
         )
@@ -275,14 +275,20 @@ class ErrorHandler:
                 self.pending.append(future)
 
     def await_reports(self, timeout: float | None = None) -> None:
-        """Wait until every report is durable (before committing offsets past the records)."""
+        """Wait until every report is settled (before committing offsets past the records).
+
+        A report that could not be written (a failed dead letter queue produce) was counted and
+        logged by its reporter; as in Kafka Connect it does not stop the task here. Only the
+        reports a task made itself through the errant record reporter fail it, and that
+        reporter checks its own futures (:meth:`WorkerErrantRecordReporter.await_futures`).
+        """
         if not self.pending:
             return
         for reporter in self.reporters:
             reporter.flush(timeout)
         pending, self.pending = self.pending, []
         for f in pending:
-            f.result(timeout)
+            f.exception(timeout)  # waits; a timeout still raises
 
     @property
     def errors_logged(self) -> int:

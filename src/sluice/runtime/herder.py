@@ -29,6 +29,7 @@ from sluice.runtime.status import (
     TargetState,
     TaskInfo,
 )
+from sluice.storage.states import RestartRequest
 
 __all__ = [
     "BadRequestError",
@@ -89,18 +90,6 @@ class InternalRequestSignature:
     body: bytes
     algorithm: str
     signature: bytes
-
-
-@dataclass(frozen=True)
-class RestartRequest:
-    connector: str
-    include_tasks: bool = False
-    only_failed: bool = False
-
-    def impact(self) -> int:
-        """How much a request restarts; a pending request yields to a bigger one (Kafka's
-        ``RestartRequest.compareTo``)."""
-        return (0 if self.only_failed else 2) + (1 if self.include_tasks else 0)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
+from sluice.storage.states import ConnectorTaskId, State, StateInfo, TargetState
+
+# State, StateInfo, TargetState and ConnectorTaskId are defined with the stores (below the
+# runtime) and handed on here: the REST API and sluice.testing import the status model from the
+# runtime, as the layer table allows them to.
 __all__ = [
     "ConnectorInfo",
     "ConnectorStateInfo",
@@ -22,49 +26,10 @@ __all__ = [
 ]
 
 
-class State(enum.Enum):
-    UNASSIGNED = "UNASSIGNED"
-    RUNNING = "RUNNING"
-    PAUSED = "PAUSED"
-    FAILED = "FAILED"
-    RESTARTING = "RESTARTING"
-    STOPPED = "STOPPED"
-    DESTROYED = "DESTROYED"
-
-
-class TargetState(enum.Enum):
-    """What the user asked for; the herder drives connectors towards it."""
-
-    STARTED = "STARTED"
-    PAUSED = "PAUSED"
-    STOPPED = "STOPPED"
-
-
 class ConnectorType(enum.Enum):
     SOURCE = "source"
     SINK = "sink"
     UNKNOWN = "unknown"
-
-
-class ConnectorTaskId(NamedTuple):
-    connector: str
-    task: int
-
-    def __str__(self) -> str:
-        return f"{self.connector}-{self.task}"
-
-
-@dataclass
-class StateInfo:
-    """The state of one connector or task instance: ``trace`` is the failure trace on FAILED;
-    ``version`` is the version of the connector or task plugin the instance runs (KIP-891),
-    ``None`` when the worker has no instance to ask."""
-
-    state: State
-    worker_id: str
-    trace: str | None = None
-    generation: int = 0
-    version: str | None = None
 
 
 @dataclass

@@ -2,77 +2,32 @@
 
 When the worker allows it (``topic.creation.enable``, default true) and a source connector sets
 ``topic.creation.*`` keys, each topic the connector writes to is created before its first
-record, with the settings of the first group (in ``topic.creation.groups`` order, ``default``
-last) whose ``include`` regexes match it fully and whose ``exclude`` regexes do not.
+record, with the settings of the first group (in ``topic.creation.groups`` order) whose
+``include`` regexes match it fully and whose ``exclude`` regexes do not, else of the ``default``
+group. The keys are defined and parsed in :mod:`sluice.runtime.topic_creation_config`.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
-from sluice.api import ConfigError
 from sluice.kafka.client_logs import new_admin
+from sluice.runtime.topic_creation_config import (
+    DEFAULT_GROUP,
+    TopicCreationGroup,
+    parse_groups,
+    uses_topic_creation,
+)
 
 __all__ = ["TopicCreation", "TopicCreationGroup"]
 
 log = logging.getLogger(__name__)
-
-PREFIX: Final = "topic.creation."
-_GROUP_KEYS: Final = frozenset({"include", "exclude", "replication.factor", "partitions"})
-
-
-def _regexes(key: str, value: str | None) -> list[re.Pattern[str]]:
-    out = []
-    for part in (value or "").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            out.append(re.compile(part))
-        except re.error as e:
-            raise ConfigError.invalid(key, part, f"not a valid regular expression: {e}") from e
-    return out
-
-
-def _count(key: str, value: str | None, fallback: int | None) -> int:
-    if value is None or value.strip() == "":
-        if fallback is None:
-            raise ConfigError(
-                f'Missing required configuration "{key}" which has no default value.', key
-            )
-        return fallback
-    try:
-        n = int(value.strip())
-    except ValueError:
-        raise ConfigError.invalid(key, value, "Not a number of type INT") from None
-    if n == 0 or n < -1:
-        raise ConfigError.invalid(
-            key, value, "Value must be -1 (the broker's default) or a positive number"
-        )
-    return n
-
-
-@dataclass
-class TopicCreationGroup:
-    name: str
-    include: list[re.Pattern[str]]
-    exclude: list[re.Pattern[str]]
-    partitions: int
-    replication_factor: int
-    configs: dict[str, str] = field(default_factory=dict)
-
-    def matches(self, topic: str) -> bool:
-        if any(p.fullmatch(topic) for p in self.exclude):
-            return False
-        return any(p.fullmatch(topic) for p in self.include)
 
 
 class TopicCreation:
@@ -89,44 +44,15 @@ class TopicCreation:
         cls, config: Mapping[str, str], worker_enabled: bool, admin_config: dict[str, Any]
     ) -> TopicCreation | None:
         """``None`` when the connector does not use topic creation (or the worker forbids it)."""
-        if not worker_enabled or not any(k.startswith(PREFIX) for k in config):
+        if not worker_enabled or not uses_topic_creation(config):
             return None
-        default_rf = _count(
-            PREFIX + "default.replication.factor",
-            config.get(PREFIX + "default.replication.factor"),
-            None,
-        )
-        default_parts = _count(
-            PREFIX + "default.partitions", config.get(PREFIX + "default.partitions"), None
-        )
-        names = [g.strip() for g in config.get(PREFIX + "groups", "").split(",") if g.strip()]
-        groups: list[TopicCreationGroup] = []
-        for name in [*[n for n in names if n != "default"], "default"]:
-            p = f"{PREFIX}{name}."
-            extra = {
-                k[len(p) :]: v
-                for k, v in config.items()
-                if k.startswith(p) and k[len(p) :] not in _GROUP_KEYS and k != PREFIX + "groups"
-            }
-            include = _regexes(p + "include", config.get(p + "include"))
-            if name == "default":
-                include = [re.compile(".*")]
-            groups.append(
-                TopicCreationGroup(
-                    name,
-                    include,
-                    _regexes(p + "exclude", config.get(p + "exclude")),
-                    _count(p + "partitions", config.get(p + "partitions"), default_parts),
-                    _count(
-                        p + "replication.factor", config.get(p + "replication.factor"), default_rf
-                    ),
-                    extra,
-                )
-            )
-        return cls(groups, admin_config)
+        return cls(parse_groups(config), admin_config)
 
     def group_for(self, topic: str) -> TopicCreationGroup:
-        return next(g for g in self.groups if g.matches(topic))
+        """Kafka's ``TopicCreation.findFirstGroup``: the first listed group that matches, else
+        the default group (whatever its own include and exclude say)."""
+        others = (g for g in self.groups if g.name != DEFAULT_GROUP and g.matches(topic))
+        return next(others, None) or next(g for g in self.groups if g.name == DEFAULT_GROUP)
 
     def ensure(self, topic: str) -> None:
         """Create ``topic`` with its group's settings unless it exists already."""

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sluice.api import ConfigDef, SinkConnector
-from sluice.api._did_you_mean import closest_name
+from sluice.api.did_you_mean import closest_name
 from sluice.plugins.registry import PluginRegistry
 from sluice.runtime.connector_config import sink_connector_config_def, source_connector_config_def
 from sluice.runtime.kafka_config_names import (

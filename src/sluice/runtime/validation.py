@@ -1,8 +1,8 @@
 """Connector config validation as the herder needs it: one report, or one aggregated error.
 
 The full ``ConfigInfos`` report (what ``PUT /connector-plugins/{plugin}/config/validate`` returns)
-is built by :mod:`sluice.runtime.config_infos`; creating or updating a connector fails with Kafka
-Connect's aggregated message when that report has errors.
+is built by :mod:`sluice.runtime.connector_validation`; creating or updating a connector fails
+with Kafka Connect's aggregated message when that report has errors.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ class _HasWorker(Protocol):
 
 
 def validation_result(herder: _HasWorker, config: Mapping[str, str]) -> dict[str, Any]:
-    from sluice.runtime import config_infos
+    from sluice.runtime import connector_validation
 
     worker = herder.worker
-    result: dict[str, Any] = config_infos.validate_connector_config(
+    result: dict[str, Any] = connector_validation.validate_connector_config(
         worker.registry,
         config,
         worker_config=worker.config.originals(),
@@ -70,10 +70,10 @@ def validate_or_raise(herder: _HasWorker, config: Mapping[str, str]) -> None:
 
 
 def plugin_config(herder: _HasWorker, plugin: str) -> list[dict[str, Any]]:
-    from sluice.runtime import config_infos
+    from sluice.runtime import connector_validation
 
     registry: PluginRegistry = herder.worker.registry
-    keys: list[dict[str, Any]] = config_infos.plugin_config(registry, plugin)
+    keys: list[dict[str, Any]] = connector_validation.plugin_config(registry, plugin)
     return keys
 
 

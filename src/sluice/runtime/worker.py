@@ -33,9 +33,21 @@ from sluice.api import (
 from sluice.kafka.client_config import prefixed, to_librdkafka
 from sluice.kafka.security import connection_settings
 from sluice.plugins.registry import PluginError, PluginRegistry
+from sluice.runtime.client_overrides import (
+    CONSUMER_OVERRIDES,
+    POLICY_CONFIG,
+    PRINCIPAL_OVERRIDES,
+    PRODUCER_OVERRIDES,
+    disallowed,
+    policy_name,
+)
 from sluice.runtime.connector_config import (
-    sink_connector_config_def,
-    source_connector_config_def,
+    ConnectorConfig,
+    ErrorHandlingConfig,
+    SinkConnectorConfig,
+    SourceConnectorConfig,
+    check_sink_topics,
+    parse_connector_config,
 )
 from sluice.runtime.dead_letter_queue import DeadLetterQueueReporter, ensure_dlq_topic
 from sluice.runtime.errant_record_reporter import WorkerErrantRecordReporter
@@ -68,8 +80,6 @@ from sluice.storage.offsets import OffsetBackingStore
 __all__ = ["Worker"]
 
 log = logging.getLogger(__name__)
-
-PRINCIPAL_OVERRIDES = frozenset({"sasl.jaas.config", "sasl.mechanism", "security.protocol"})
 
 
 class Worker:
@@ -150,11 +160,11 @@ class Worker:
     def is_sink(self, config: Mapping[str, str]) -> bool:
         return issubclass(self.connector_class(config), SinkConnector)
 
-    def parse_connector_config(self, config: Mapping[str, str]) -> dict[str, Any]:
-        definition = (
-            sink_connector_config_def() if self.is_sink(config) else source_connector_config_def()
-        )
-        return definition.parse(config)
+    def parse_connector_config(
+        self, config: Mapping[str, str]
+    ) -> SinkConnectorConfig | SourceConnectorConfig:
+        """The typed framework keys of a connector config (raises :class:`ConfigError`)."""
+        return parse_connector_config(config, self.is_sink(config))
 
     # -- connectors ---------------------------------------------------------------------------
     def start_connector(
@@ -221,10 +231,10 @@ class Worker:
             if wc is None or not wc.started:
                 return []
             parsed = self.parse_connector_config(config)
-            max_tasks = int(parsed["tasks.max"])
+            max_tasks = parsed.tasks_max
             task_class = wc.connector.task_class()
             raw = wc.connector.task_configs(max_tasks)
-            if len(raw) > max_tasks and parsed.get("tasks.max.enforce", True):
+            if len(raw) > max_tasks and parsed.tasks_max_enforce:
                 raise ConfigError(
                     f"The connector {name} has generated {len(raw)} tasks, which is greater than "
                     f"{max_tasks}, the maximum number of tasks it is configured to create. "
@@ -389,12 +399,12 @@ class Worker:
         parsed = self.parse_connector_config(conn_config)
         task_cls = self._task_class(conn_config, task_config)
         worker_cfg = self.config
-        dlq = self._dead_letter_queue(id, conn_config, parsed)
-        errors = ErrorHandler.from_config(id.connector, id.task, parsed, dlq)
+        dlq = self._dead_letter_queue(id, conn_config, parsed.errors)
+        errors = ErrorHandler.from_config(id.connector, id.task, parsed.errors, dlq)
         pipeline = RecordPipeline(
-            self._converter("key", conn_config),
-            self._converter("value", conn_config),
-            self._header_converter(conn_config),
+            self._converter("key", conn_config, parsed),
+            self._converter("value", conn_config, parsed),
+            self._header_converter(conn_config, parsed),
             build_chain(conn_config, self.registry),
             errors,
         )
@@ -424,15 +434,18 @@ class Worker:
             )
             return source
         if issubclass(task_cls, SinkTask):
-            topics = [t for t in parsed.get("topics") or [] if t]
-            regex = parsed.get("topics.regex") or None
-            if bool(topics) == bool(regex):
-                raise ConfigError("Must configure one of topics or topics.regex", "topics")
+            if not isinstance(parsed, SinkConnectorConfig):
+                raise ConfigError(
+                    f"{task_cls} is a SinkTask but the connector is not a sink", "task.class"
+                )
+            check_sink_topics(conn_config)
+            topics = list(parsed.topics)
+            regex = parsed.topics_regex
             consumer_props = self.consumer_config(id, conn_config)
             max_poll = int(consumer_props.pop("max.poll.records", 500))
             reporter = (
                 WorkerErrantRecordReporter(errors, task_cls.__qualname__)
-                if dlq or parsed.get("errors.log.enable")
+                if dlq or parsed.errors.log_enable
                 else None
             )
             consumer_config = to_librdkafka(consumer_props)
@@ -462,23 +475,14 @@ class Worker:
         return switched_off(metrics)
 
     def _dead_letter_queue(
-        self, id: ConnectorTaskId, conn_config: Mapping[str, str], parsed: Mapping[str, Any]
+        self, id: ConnectorTaskId, conn_config: Mapping[str, str], errors: ErrorHandlingConfig
     ) -> list[ErrorReporter]:
-        topic = parsed.get("errors.deadletterqueue.topic.name") or ""
-        if not topic:
+        if not errors.dlq_topic:
             return []
-        ensure_dlq_topic(
-            self.admin_config(),
-            topic,
-            int(parsed.get("errors.deadletterqueue.topic.replication.factor", 3)),
-        )
+        ensure_dlq_topic(self.admin_config(), errors.dlq_topic, errors.dlq_replication_factor)
         producer = self.producer_config(id, conn_config)
         producer["client.id"] = f"connector-dlq-producer-{id.connector}-{id.task}"
-        return [
-            DeadLetterQueueReporter(
-                producer, topic, bool(parsed.get("errors.deadletterqueue.context.headers.enable"))
-            )
-        ]
+        return [DeadLetterQueueReporter(producer, errors.dlq_topic, errors.dlq_context_headers)]
 
     def stop_and_await_tasks(self, ids: list[ConnectorTaskId]) -> None:
         """Stop tasks, waiting at most ``task.shutdown.graceful.timeout.ms`` for all of them."""
@@ -501,15 +505,16 @@ class Worker:
 
     # -- converters and clients ---------------------------------------------------------------
     def _converter_plugin(
-        self, kind: str, conn_config: Mapping[str, str]
+        self, kind: str, conn_config: Mapping[str, str], parsed: ConnectorConfig
     ) -> tuple[Any, dict[str, str]]:
         """An instance of the ``<kind>.converter`` class and its settings (prefix stripped).
 
         The connector's own setting wins, with its own sub-settings; otherwise the worker's.
         """
         key = f"{kind}.converter"
-        if conn_config.get(key):
-            class_name = conn_config[key]
+        own = parsed.converter(kind)
+        if own is not None:
+            class_name = own
             sub = prefixed(conn_config, key + ".")
         else:
             class_name = self.config.get_string(key) or ""
@@ -523,34 +528,39 @@ class Worker:
         sub.setdefault("converter.type", kind)
         return cls(), sub
 
-    def _converter(self, kind: str, conn_config: Mapping[str, str]) -> Converter:
-        conv, sub = self._converter_plugin(kind, conn_config)
+    def _converter(
+        self, kind: str, conn_config: Mapping[str, str], parsed: ConnectorConfig
+    ) -> Converter:
+        conv, sub = self._converter_plugin(kind, conn_config, parsed)
         conv.configure(sub, kind == "key")
         return conv  # type: ignore[no-any-return]
 
-    def _header_converter(self, conn_config: Mapping[str, str]) -> HeaderConverter:
-        conv, sub = self._converter_plugin("header", conn_config)
+    def _header_converter(
+        self, conn_config: Mapping[str, str], parsed: ConnectorConfig
+    ) -> HeaderConverter:
+        conv, sub = self._converter_plugin("header", conn_config, parsed)
         conv.configure(sub)
         return conv  # type: ignore[no-any-return]
 
     def _overrides(self, conn_config: Mapping[str, str], prefix: str) -> dict[str, str]:
-        overrides = prefixed(conn_config, prefix)
-        policy = self.config.get_string("connector.client.config.override.policy")
-        if overrides and policy == "None":
+        """The connector's ``prefix`` client settings, if the worker's override policy
+        (:mod:`~sluice.runtime.client_overrides`) allows every one of them."""
+        settings = prefixed(conn_config, prefix)
+        policy = policy_name(self.config.get_string(POLICY_CONFIG) or "")
+        bad = disallowed(policy, settings)
+        if bad and policy == "None":
             raise ConfigError(
-                f"The connector.client.config.override.policy None does not allow {prefix}* "
-                f"settings: {', '.join(sorted(overrides))}",
-                prefix + next(iter(overrides)),
+                f"The {POLICY_CONFIG} None does not allow {prefix}* "
+                f"settings: {', '.join(sorted(settings))}",
+                prefix + next(iter(settings)),
             )
-        if policy == "Principal":
-            bad = sorted(set(overrides) - PRINCIPAL_OVERRIDES)
-            if bad:
-                raise ConfigError(
-                    f"The connector.client.config.override.policy Principal allows only "
-                    f"{', '.join(sorted(PRINCIPAL_OVERRIDES))}; not {', '.join(bad)}",
-                    prefix + bad[0],
-                )
-        return overrides
+        if bad:
+            raise ConfigError(
+                f"The {POLICY_CONFIG} {policy} allows only "
+                f"{', '.join(sorted(PRINCIPAL_OVERRIDES))}; not {', '.join(bad)}",
+                prefix + bad[0],
+            )
+        return settings
 
     def _bootstrap(self) -> str:
         return ",".join(self.config.get_list("bootstrap.servers"))
@@ -570,7 +580,7 @@ class Worker:
             "client.id": f"connector-producer-{id.connector}-{id.task}",
         }
         props.update(self.config.client_props("producer."))
-        props.update(self._overrides(conn_config, "producer.override."))
+        props.update(self._overrides(conn_config, PRODUCER_OVERRIDES))
         return to_librdkafka(props)
 
     def consumer_config(
@@ -587,7 +597,7 @@ class Worker:
             "fetch.queue.backoff.ms": "20",
         }
         props.update(self.config.client_props("consumer."))
-        props.update(self._overrides(conn_config, "consumer.override."))
+        props.update(self._overrides(conn_config, CONSUMER_OVERRIDES))
         return props
 
     def admin_config(self) -> dict[str, Any]:

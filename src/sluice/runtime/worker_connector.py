@@ -10,7 +10,8 @@ from typing import Protocol
 from sluice.api import Connector, OffsetStorageReader, SinkConnector, SourceConnectorContext
 from sluice.runtime import log_context
 from sluice.runtime.java_traces import format_trace
-from sluice.runtime.status import ConnectorType, TargetState
+from sluice.runtime.status import ConnectorType
+from sluice.storage.states import TargetState
 
 __all__ = ["ConnectorStatusListener", "WorkerConnector"]
 

@@ -34,8 +34,8 @@ from sluice.kafka.clients import REAL_CLIENTS, KafkaClients
 from sluice.runtime.errant_record_reporter import WorkerErrantRecordReporter
 from sluice.runtime.errors import ConsumedRecord, Stage
 from sluice.runtime.metrics.task_metrics import SinkTaskMetrics
-from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.runtime.worker_task import RecordPipeline, TaskStatusListener, WorkerTask
+from sluice.storage.states import ConnectorTaskId, TargetState
 
 __all__ = ["WorkerSinkTask"]
 
@@ -527,6 +527,8 @@ class WorkerSinkTask(WorkerTask):
         if not current:
             return
         self.errors.await_reports(self.flush_timeout)
+        if isinstance(self.errant_reporter, WorkerErrantRecordReporter):
+            self.errant_reporter.await_futures(self.flush_timeout)
         try:
             committable = self.task.pre_commit(current)
         except Exception:

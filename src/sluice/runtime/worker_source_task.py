@@ -30,11 +30,11 @@ from sluice.kafka.clients import REAL_CLIENTS, KafkaClients
 from sluice.runtime.errors import Stage
 from sluice.runtime.metrics.task_metrics import SourceTaskMetrics
 from sluice.runtime.offset_storage import StoreOffsetReader
-from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.runtime.submitted_records import SubmittedBatch, SubmittedRecords
 from sluice.runtime.worker_task import RecordPipeline, TaskStatusListener, WorkerTask
 from sluice.storage.offset_codec import encode_value
 from sluice.storage.offsets import OffsetBackingStore
+from sluice.storage.states import ConnectorTaskId, TargetState
 
 __all__ = ["WorkerSourceTask"]
 

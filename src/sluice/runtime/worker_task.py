@@ -25,9 +25,9 @@ from sluice.runtime.errors import ErrorHandler
 from sluice.runtime.java_traces import format_trace
 from sluice.runtime.kafka_reachability import KafkaReachability
 from sluice.runtime.metrics.task_metrics import TaskMetrics
-from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.runtime.task_problems import TaskProblems
 from sluice.runtime.transformation_chain import TransformationChain
+from sluice.storage.states import ConnectorTaskId, TargetState
 
 __all__ = ["RecordPipeline", "TaskStatusListener", "WorkerTask"]
 

@@ -16,8 +16,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sluice.runtime.herder import RestartRequest
-from sluice.runtime.status import ConnectorTaskId, TargetState
+from sluice.storage.states import ConnectorTaskId, RestartRequest, TargetState
 
 __all__ = [
     "ClusterConfigState",

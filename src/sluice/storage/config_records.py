@@ -32,12 +32,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sluice.runtime.herder import RestartRequest
-from sluice.runtime.status import ConnectorTaskId, TargetState
+from sluice.api.value_text import java_class_name
 from sluice.storage.config import SessionKey
 from sluice.storage.internal_json import JsonError
 from sluice.storage.internal_json import decode as decode_json
 from sluice.storage.internal_json import encode as encode_json
+from sluice.storage.states import ConnectorTaskId, RestartRequest, TargetState
 
 __all__ = [
     "COMMIT_TASKS_PREFIX",
@@ -259,20 +259,9 @@ class _Malformed(Exception):
 
 
 def _java_type(value: Any) -> str:
-    """The Java class name Kafka Connect would print for a JSON value it read."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "java.lang.Boolean"
-    if isinstance(value, int):
-        return "java.lang.Long"
-    if isinstance(value, float):
-        return "java.lang.Double"
-    if isinstance(value, str):
-        return "java.lang.String"
-    if isinstance(value, list):
-        return "java.util.ArrayList"
-    return "java.util.HashMap"
+    """The Java class name Kafka Connect would print for a JSON value it read (schemaless JSON
+    reads as Connect values do)."""
+    return java_class_name(value)
 
 
 def _object(value: Any, what: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ Kafka Connect serializes every internal record value (and the offsets topic's ke
 ``JsonConverter`` and ``schemas.enable=false``: compact Jackson output. Offset keys are looked up
 by their bytes and config and status records are compared byte for byte by the compat tests, so
 the encoder here fixes where msgspec's output differs from Jackson's
-(:mod:`sluice.api._jackson`, shared with the JsonConverter). Doubles travel as ``msgspec.Raw``
+(:mod:`sluice.jdk.jackson`, shared with the JsonConverter). Doubles travel as ``msgspec.Raw``
 text from ``Double.toString``, as Jackson prints them.
 """
 
@@ -15,8 +15,8 @@ from typing import Any, Final
 
 import msgspec
 
-from sluice.api._jackson import as_jackson_writes
-from sluice.api._java_text import double_to_string
+from sluice.jdk.jackson import as_jackson_writes
+from sluice.jdk.numbers import double_to_string
 
 __all__ = ["JsonError", "decode", "encode", "java_double"]
 

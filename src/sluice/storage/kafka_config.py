@@ -31,8 +31,6 @@ from confluent_kafka.admin import AdminClient
 
 from sluice.api import ConfigError, ConnectError
 from sluice.kafka.client_logs import new_admin
-from sluice.runtime.herder import RestartRequest
-from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.storage import config_records as records
 from sluice.storage.config import (
     ClusterConfigState,
@@ -42,6 +40,7 @@ from sluice.storage.config import (
 )
 from sluice.storage.internal_topics import InternalTopic, ensure_topic
 from sluice.storage.kafka_log import KafkaBasedLog, LogClients, LogRecord
+from sluice.storage.states import ConnectorTaskId, RestartRequest, TargetState
 
 __all__ = ["ConfigLogState", "KafkaConfigBackingStore", "ListenerCall"]
 

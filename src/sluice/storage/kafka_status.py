@@ -33,10 +33,10 @@ from confluent_kafka.admin import AdminClient
 
 from sluice.api import ConnectError
 from sluice.kafka.client_logs import new_admin
-from sluice.runtime.status import ConnectorTaskId, State, StateInfo
 from sluice.storage import status_records as records
 from sluice.storage.internal_topics import InternalTopic, ensure_topic
 from sluice.storage.kafka_log import KafkaBasedLog, LogClients, LogRecord, LogSendError
+from sluice.storage.states import ConnectorTaskId, State, StateInfo
 from sluice.storage.status import StatusBackingStore, TopicStatus, can_write_safely
 
 __all__ = ["KafkaStatusBackingStore"]

@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 
-from sluice.api.config import _java_hash_set_order
+from sluice.jdk.hashing import hash_set_order
 from sluice.storage.internal_json import encode, java_double
 
 __all__ = ["decode_key", "decode_value", "encode_key", "encode_value", "java_map_order"]
@@ -33,7 +33,7 @@ def java_map_order(values: Mapping[str, Any]) -> dict[str, Any]:
     their order."""
     if not all(type(k) is str for k in values):
         return dict(values)
-    ordered = {k: values[k] for k in _java_hash_set_order(values)}
+    ordered = {k: values[k] for k in hash_set_order(values)}
     return {k: java_double(v) if type(v) is float else v for k, v in ordered.items()}
 
 

@@ -14,7 +14,7 @@ import abc
 import threading
 import time
 
-from sluice.runtime.status import ConnectorTaskId, StateInfo
+from sluice.storage.states import ConnectorTaskId, StateInfo
 
 __all__ = ["MemoryStatusBackingStore", "StatusBackingStore", "TopicStatus", "can_write_safely"]
 

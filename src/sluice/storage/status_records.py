@@ -24,11 +24,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sluice.runtime.status import ConnectorTaskId, State, StateInfo
 from sluice.storage.config_records import java_parse_int, java_split_dash, wrap_int32
 from sluice.storage.internal_json import JsonError
 from sluice.storage.internal_json import decode as decode_json
 from sluice.storage.internal_json import encode as encode_json
+from sluice.storage.states import ConnectorTaskId, State, StateInfo
 from sluice.storage.status import TopicStatus
 
 __all__ = [

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from sluice.api import (
-    OffsetStorageReader,
     SinkRecord,
     SinkRecordBatch,
     SinkTask,
@@ -16,26 +15,29 @@ from sluice.api import (
     SourceTaskContext,
     TopicPartition,
 )
+from sluice.runtime.offset_storage import ConnectorOffsets, StoreOffsetReader
+from sluice.storage.offsets import MemoryOffsetBackingStore
 
 __all__ = ["MemoryOffsetReader", "SinkTaskHarness", "SourceTaskHarness"]
 
 
-def _freeze(partition: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
-    return tuple(sorted(partition.items()))
+class MemoryOffsetReader(StoreOffsetReader):
+    """Committed offsets in memory, kept and read as a worker keeps them.
 
+    This is the runtime's own reader (:class:`~sluice.runtime.offset_storage.StoreOffsetReader`)
+    over an in-memory offset store: :meth:`put` encodes the partition and the offset as the
+    runtime's offset writer does (JSON, Kafka Connect's key layout), and :meth:`offset` decodes
+    them, so a task reads back in a test exactly what it would read back in a worker (a tuple
+    comes back as a list; a value JSON cannot hold is an error at :meth:`put`).
+    """
 
-class MemoryOffsetReader(OffsetStorageReader):
-    """Offsets held in a dict, keyed by the partition map's items."""
-
-    def __init__(self) -> None:
-        self._offsets: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+    def __init__(self, connector: str = "harness") -> None:
+        super().__init__(connector, MemoryOffsetBackingStore())
+        self._writer = ConnectorOffsets(connector, self.store)
 
     def put(self, partition: Mapping[str, Any], offset: Mapping[str, Any]) -> None:
-        self._offsets[_freeze(partition)] = dict(offset)
-
-    def offset(self, partition: Mapping[str, Any]) -> dict[str, Any] | None:
-        found = self._offsets.get(_freeze(partition))
-        return dict(found) if found is not None else None
+        """Record ``offset`` as the committed offset of ``partition``."""
+        self._writer.write([(partition, offset)])
 
 
 class _SourceContext(SourceTaskContext):

@@ -3,15 +3,16 @@
 
 Each SMT family lives in its own module (``cast``, ``extract_field``, ...) with ``Key``/``Value``
 variants where Kafka has ``$Key``/``$Value``. The alias tables below let connector configs written
-for Kafka Connect name them as they always have; the plugin registry reads them. Nothing is
-imported here, so loading the tables costs nothing until a transform is used.
+for Kafka Connect name them as they always have; the plugin registry reads them through
+``PLUGINS`` (the ``sluice.plugins`` entry point). Nothing is imported here, so loading the tables
+costs nothing until a transform is used.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["PREDICATE_ALIASES", "TRANSFORM_ALIASES"]
+__all__ = ["PLUGINS", "PREDICATE_ALIASES", "TRANSFORM_ALIASES"]
 
 _APACHE: Final = "org.apache.kafka.connect.transforms."
 _CONFLUENT: Final = "io.confluent.connect.transforms."
@@ -74,3 +75,10 @@ PREDICATE_ALIASES: Final[dict[str, str]] = {
 }
 """Predicate class names (``org.apache.kafka.connect.transforms.predicates.TopicNameMatches``)
 and short names mapped to ``module:Class`` targets."""
+
+PLUGINS: Final[dict[str, dict[str, str]]] = {
+    "transformation": TRANSFORM_ALIASES,
+    "predicate": PREDICATE_ALIASES,
+}
+"""The family's plugins by kind, as the ``sluice.plugins`` entry point hands them to the
+registry."""

@@ -13,25 +13,23 @@ import decimal
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
-from sluice.api import _java_dates as java_dates
-from sluice.api._java_text import (
-    INT_BITS,
+from sluice.api.config import ConfigDef, ConfigType, Importance
+from sluice.api.errors import ConfigError, DataError
+from sluice.api.logical import Date, Time, Timestamp
+from sluice.api.schema import DATE_NAME, TIME_NAME, TIMESTAMP_NAME, Schema, SchemaBuilder, Type
+from sluice.api.struct import Struct
+from sluice.api.value_text import INT_BITS, java_class_name, java_string_of
+from sluice.api.values import date_format_for
+from sluice.jdk.dates import millis_of
+from sluice.jdk.numbers import (
     exact_to_float32,
     float_to_int,
-    java_class_name,
-    java_string_of,
     parse_java_double,
     parse_java_float,
     parse_java_int,
     to_float32,
     wrap,
 )
-from sluice.api.config import ConfigDef, ConfigType, Importance
-from sluice.api.errors import ConfigError, DataError
-from sluice.api.logical import Date, Time, Timestamp
-from sluice.api.schema import DATE_NAME, TIME_NAME, TIMESTAMP_NAME, Schema, SchemaBuilder, Type
-from sluice.api.struct import Struct
-from sluice.api.values import date_format_for
 from sluice.transforms.base import KeyOrValueTransformation, R, java_list, parse_config
 from sluice.transforms.errors import no_struct_fields
 from sluice.transforms.requirements import require_map, require_struct
@@ -200,7 +198,7 @@ def _to_bool(value: Any) -> bool:
 
 def _to_string(value: Any, schema: Schema | None) -> str:
     if isinstance(value, (_dt.date, _dt.time)):
-        millis = java_dates.millis_of(value)
+        millis = millis_of(value)
         return date_format_for(millis).format(millis)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(bytes(value)).decode("ascii")

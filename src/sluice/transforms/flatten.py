@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
-from sluice.api._java_text import java_class_name
 from sluice.api.config import ConfigDef, ConfigType, Importance
 from sluice.api.errors import DataError
 from sluice.api.schema import Schema, SchemaBuilder, Type
 from sluice.api.struct import Struct
+from sluice.api.value_text import java_class_name
 from sluice.transforms.base import KeyOrValueTransformation, R, parse_config
 from sluice.transforms.errors import no_struct_fields
 from sluice.transforms.requirements import require_map, require_struct_or_null

@@ -10,10 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
-from sluice.api._java_dates import datetime_from_millis
 from sluice.api.config import ConfigDef, ConfigType, Importance
 from sluice.api.errors import ConfigError
-from sluice.api.logical import Timestamp
+from sluice.api.logical import Timestamp, datetime_from_millis
 from sluice.api.schema import Schema, SchemaBuilder, Type
 from sluice.api.struct import Struct
 from sluice.transforms.base import FALLBACK, BatchStep, KeyOrValueTransformation, R, parse_config
@@ -187,7 +186,7 @@ class InsertField(KeyOrValueTransformation[R]):
 
             return updated_schema, on_struct
         # Only the topic and a static value: both positions are known once per schema.
-        by_name = updated_schema._fields_by_name
+        by_name = updated_schema.fields_by_name
         topic_at = by_name[self._topic.name].index if self._topic is not None else -1
         static_at = by_name[self._static.name].index if self._static is not None else -1
         static_value = self._static_value
@@ -223,7 +222,7 @@ class InsertField(KeyOrValueTransformation[R]):
         values.extend([None] * (len(updated_schema.fields) - len(values)))
         fields: dict[str, Any] = {}
         self._insert(record, fields, raw_timestamp=False)
-        by_name = updated_schema._fields_by_name
+        by_name = updated_schema.fields_by_name
         for name, inserted in fields.items():
             values[by_name[name].index] = inserted
         return Struct.trusted(updated_schema, values)

@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Final
 
 from sluice.api import values
-from sluice.api._java_text import java_class_name
 from sluice.api.config import ConfigDef, ConfigType, Importance, NonEmptyString
 from sluice.api.errors import DataError
 from sluice.api.schema import DATE_NAME, DECIMAL_NAME, TIME_NAME, TIMESTAMP_NAME, Schema
 from sluice.api.struct import Struct
+from sluice.api.value_text import java_class_name
 from sluice.transforms.base import KeyOrValueTransformation, R, parse_config
 from sluice.transforms.requirements import require_map, require_struct
 from sluice.transforms.validators import non_empty_list

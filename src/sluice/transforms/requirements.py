@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sluice.api._java_text import java_class_name
 from sluice.api.errors import DataError
 from sluice.api.records import ConnectRecord, SinkRecord
 from sluice.api.schema import Schema
 from sluice.api.struct import Struct
+from sluice.api.value_text import java_class_name
 
 __all__ = [
     "require_map",

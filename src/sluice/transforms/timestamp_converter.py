@@ -2,7 +2,8 @@
 
 Every conversion goes through epoch milliseconds in UTC, as Kafka's goes through
 ``java.util.Date``: sub-millisecond precision is lost, ``Date`` drops the time of day and ``Time``
-drops the date. String formats are ``SimpleDateFormat`` patterns (see ``java_date_format``).
+drops the date. String formats are ``SimpleDateFormat`` patterns (see
+:mod:`sluice.jdk.date_format`).
 """
 
 from __future__ import annotations
@@ -11,12 +12,9 @@ import datetime as _dt
 from collections.abc import Mapping
 from typing import Any, ClassVar, Final
 
-from sluice.api._java_date_format import JavaDateFormat, JavaParseError
-from sluice.api._java_dates import MILLIS_PER_DAY, datetime_from_millis, millis_of
-from sluice.api._java_text import java_class_name
 from sluice.api.config import ConfigDef, ConfigType, Importance, ValidString
 from sluice.api.errors import ConfigError, ConnectError, DataError
-from sluice.api.logical import Date, Time, Timestamp
+from sluice.api.logical import Date, Time, Timestamp, datetime_from_millis
 from sluice.api.schema import (
     DATE_NAME,
     TIME_NAME,
@@ -26,6 +24,9 @@ from sluice.api.schema import (
     Type,
 )
 from sluice.api.struct import Struct
+from sluice.api.value_text import java_class_name
+from sluice.jdk.date_format import DatePatternError, JavaDateFormat, JavaParseError
+from sluice.jdk.dates import MILLIS_PER_DAY, millis_of
 from sluice.transforms.base import FALLBACK, BatchStep, KeyOrValueTransformation, R, parse_config
 from sluice.transforms.errors import no_struct_fields
 from sluice.transforms.requirements import require_map, require_struct_or_null
@@ -184,7 +185,7 @@ class TimestampConverter(KeyOrValueTransformation[R]):
         if pattern.strip():
             try:
                 self._format = JavaDateFormat(pattern)
-            except ConfigError as e:
+            except DatePatternError as e:
                 # Kafka passes the IllegalArgumentException as the "value" of a ConfigException.
                 raise ConfigError.invalid(
                     "TimestampConverter requires a SimpleDateFormat-compatible pattern for "
@@ -356,7 +357,7 @@ class TimestampConverter(KeyOrValueTransformation[R]):
         """Where the converted field sits in structs of ``schema`` (-1: absent), and its kind."""
         plan = self._plans.get(id(schema))
         if plan is None or plan[0] is not schema:
-            target = schema._fields_by_name.get(self._field)
+            target = schema.fields_by_name.get(self._field)
             plan = (
                 schema,
                 -1 if target is None else target.index,

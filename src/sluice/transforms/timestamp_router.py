@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from sluice.api._java_date_format import JavaDateFormat
 from sluice.api.config import ConfigDef, ConfigType, Importance
-from sluice.api.errors import DataError
+from sluice.api.errors import ConfigError, DataError
 from sluice.api.transform import Transformation
+from sluice.jdk.date_format import DatePatternError, JavaDateFormat
 from sluice.transforms.base import R, parse_config
 
 __all__ = ["TimestampRouter"]
@@ -46,7 +46,10 @@ class TimestampRouter(Transformation[R]):
     def configure(self, configs: Mapping[str, Any]) -> None:
         config = parse_config(CONFIG_DEF, configs)
         self._topic_format = config.get_string(TOPIC_FORMAT_CONFIG) or ""
-        self._format = JavaDateFormat(config.get_string(TIMESTAMP_FORMAT_CONFIG) or "")
+        try:
+            self._format = JavaDateFormat(config.get_string(TIMESTAMP_FORMAT_CONFIG) or "")
+        except DatePatternError as e:
+            raise ConfigError(str(e)) from None
 
     def config(self) -> ConfigDef:
         return CONFIG_DEF

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sluice.api import Schema, SchemaBuilder, Struct
-from sluice.api._java_text import double_to_string
 from sluice.converters.json import JsonConverter
+from sluice.jdk.numbers import double_to_string
 
 
 @given(

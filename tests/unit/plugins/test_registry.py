@@ -3,8 +3,7 @@ from pathlib import Path
 import pytest
 
 from sluice.connectors.file import FileStreamSinkConnector, FileStreamSourceConnector
-from sluice.plugins.aliases import short_names
-from sluice.plugins.registry import PluginError, PluginRegistry
+from sluice.plugins.registry import PluginError, PluginRegistry, short_names
 
 PLUGIN = """
 from sluice.api import SinkConnector, SinkTask, ConfigDef

@@ -39,13 +39,6 @@ def test_create_returns_201_location_and_connector_info(client: TestClient) -> N
     assert list(r.json()) == ["name", "config", "tasks", "type"]
 
 
-def test_create_twice_is_409(client: TestClient) -> None:
-    create(client)
-    r = create(client)
-    assert r.status_code == 409
-    assert r.json() == {"error_code": 409, "message": "Connector fs already exists"}
-
-
 def test_create_trims_name_and_applies_initial_state_case_insensitively(
     client: TestClient, herder: FakeHerder
 ) -> None:
@@ -122,10 +115,10 @@ def test_body_without_content_type_is_415(client: TestClient) -> None:
     assert r.status_code == 415
 
 
-def test_null_config_value_reaches_validation_as_400(client: TestClient) -> None:
-    r = client.put("/connectors/x/config", json={**SOURCE, "k": None})
-    assert r.status_code == 400
-    assert "Null value can not be supplied" in r.json()["message"]
+def test_null_config_value_reaches_the_herder(client: TestClient, herder: FakeHerder) -> None:
+    # The herder's validation rejects it (test_rest_standalone.py), as Kafka Connect's does.
+    client.put("/connectors/x/config", json={**SOURCE, "k": None})
+    assert last_call(herder) == ("put", ("x", {**SOURCE, "k": None, "name": "x"}, True, None))
 
 
 def test_list_and_expand(client: TestClient, herder: FakeHerder) -> None:
@@ -159,48 +152,12 @@ def test_trailing_slash_is_served_without_redirect(client: TestClient) -> None:
     assert r.json() == ["a"]
 
 
-def test_get_connector_config_and_404s(client: TestClient) -> None:
-    create(client)
-    assert client.get("/connectors/fs").json()["name"] == "fs"
-    assert client.get("/connectors/fs/config").json() == {**SOURCE, "name": "fs"}
-    for path in ("/connectors/nope", "/connectors/nope/config", "/connectors/nope/tasks"):
-        r = client.get(path)
-        assert r.status_code == 404
-        assert r.json() == {"error_code": 404, "message": "Connector nope not found"}
-    r = client.get("/connectors/nope/status")
-    assert r.json() == {"error_code": 404, "message": "No status found for connector nope"}
-
-
-def test_put_config_creates_then_updates(client: TestClient) -> None:
-    r = client.put("/connectors/new/config", json=SOURCE)
-    assert r.status_code == 201
-    assert r.headers["location"] == "http://testserver/connectors/new"
-    assert r.json()["config"] == {**SOURCE, "name": "new"}
-    r = client.put("/connectors/new/config", json={**SOURCE, "topic": "t2"})
-    assert r.status_code == 200
-    assert "location" not in r.headers
-    assert r.json()["config"]["topic"] == "t2"
-
-
 def test_put_config_name_mismatch_is_400(client: TestClient) -> None:
     r = client.put("/connectors/new/config", json={**SOURCE, "name": "zz"})
     assert r.status_code == 400
     assert r.json()["message"] == (
         "Connector name configuration (zz) doesn't match connector name in the URL (new)"
     )
-
-
-def test_patch_config_merges_and_removes_null_keys(client: TestClient) -> None:
-    create(client)
-    r = client.patch("/connectors/fs/config", json={"topic": "t3", "file": None})
-    assert r.status_code == 200
-    assert r.json()["config"] == {
-        "connector.class": "FileStreamSource",
-        "topic": "t3",
-        "name": "fs",
-    }
-    r = client.patch("/connectors/nope/config", json={"topic": "t3"})
-    assert r.status_code == 404
 
 
 def test_status_task_status_and_trace(client: TestClient, herder: FakeHerder) -> None:
@@ -221,8 +178,6 @@ def test_status_task_status_and_trace(client: TestClient, herder: FakeHerder) ->
     # Kafka leaves out the version of a plugin that has none ("undefined")
     herder.task_states["fs"][0] = StateInfo(State.RUNNING, WORKER, None, 0, "undefined")
     assert "version" not in client.get("/connectors/fs/tasks/0/status").json()
-    r = client.get("/connectors/fs/tasks/9/status")
-    assert r.json() == {"error_code": 404, "message": "No status found for task fs-9"}
 
 
 def test_status_lists_tasks_sorted_by_id(client: TestClient, herder: FakeHerder) -> None:
@@ -266,16 +221,11 @@ def test_restart_variants(client: TestClient, herder: FakeHerder) -> None:
     r = client.post("/connectors/fs/restart?includeTasks=TRUE")
     assert r.status_code == 202
     assert last_call(herder) == ("restart_connector_and_tasks", RestartRequest("fs", True, False))
-    assert r.json()["connector"]["state"] == "RESTARTING"
-    assert [t["state"] for t in r.json()["tasks"]] == ["RESTARTING"]
+    assert r.json()["name"] == "fs"  # the herder's plan, as a status body
 
-    r = client.post("/connectors/fs/restart?includeTasks=true&onlyFailed=true")
+    r = client.post("/connectors/fs/restart?onlyFailed=true")
     assert r.status_code == 202
-    assert r.json()["connector"]["state"] == "RUNNING"
-
-    r = client.post("/connectors/nope/restart?onlyFailed=true")
-    assert r.json() == {"error_code": 404, "message": "Unknown connector: nope"}
-    assert client.post("/connectors/nope/restart").status_code == 404
+    assert last_call(herder) == ("restart_connector_and_tasks", RestartRequest("fs", False, True))
 
 
 def test_restart_task(client: TestClient, herder: FakeHerder) -> None:
@@ -283,8 +233,6 @@ def test_restart_task(client: TestClient, herder: FakeHerder) -> None:
     r = client.post("/connectors/fs/tasks/0/restart")
     assert r.status_code == 204
     assert last_call(herder) == ("restart_task", ConnectorTaskId("fs", 0))
-    r = client.post("/connectors/fs/tasks/7/restart")
-    assert r.json() == {"error_code": 404, "message": "Task fs-7 not found"}
 
 
 def test_pause_resume_stop_delete(client: TestClient, herder: FakeHerder) -> None:
@@ -297,11 +245,9 @@ def test_pause_resume_stop_delete(client: TestClient, herder: FakeHerder) -> Non
     r = client.put("/connectors/fs/stop")
     assert (r.status_code, r.content) == (204, b"")
     assert target(herder) is TargetState.STOPPED
-    r = client.put("/connectors/nope/pause")
-    assert r.json() == {"error_code": 404, "message": "Unknown connector nope"}
     r = client.delete("/connectors/fs")
     assert (r.status_code, r.content) == (204, b"")
-    assert client.delete("/connectors/fs").status_code == 404
+    assert "fs" not in herder.configs
 
 
 def test_topics_and_reset(client: TestClient, herder: FakeHerder) -> None:
@@ -325,23 +271,6 @@ def test_topic_tracking_disabled_is_403(herder: FakeHerder) -> None:
         assert c.get("/connectors/fs/topics").status_code == 200
         r = c.put("/connectors/fs/topics/reset")
         assert r.json() == {"error_code": 403, "message": "Topic tracking reset is disabled."}
-
-
-def test_offsets_lifecycle(client: TestClient) -> None:
-    create(client)
-    assert client.get("/connectors/fs/offsets").json() == {"offsets": []}
-    body = {"offsets": [{"partition": {"filename": "/tmp/in.txt"}, "offset": {"position": 0}}]}
-    r = client.patch("/connectors/fs/offsets", json=body)
-    assert r.status_code == 400
-    assert r.json()["message"].startswith("Connectors must be in the STOPPED state")
-    client.put("/connectors/fs/stop")
-    r = client.patch("/connectors/fs/offsets", json=body)
-    assert r.status_code == 200
-    assert r.json() == {"message": "The offsets for this connector have been altered successfully"}
-    assert client.get("/connectors/fs/offsets").json() == body
-    r = client.delete("/connectors/fs/offsets")
-    assert r.json() == {"message": "The offsets for this connector have been reset successfully"}
-    assert client.get("/connectors/nope/offsets").status_code == 404
 
 
 @pytest.mark.parametrize(

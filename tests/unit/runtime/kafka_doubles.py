@@ -157,7 +157,12 @@ class FakeConsumer:
 
 @dataclass
 class FakeProducer:
-    """Keeps what was produced; deliveries are reported by ``poll`` once ``ack`` allows."""
+    """Keeps what was produced; deliveries are reported by ``poll`` once ``ack`` allows.
+
+    Safe to share between threads (a task thread producing, a poller thread serving reports):
+    like librdkafka's, ``poll(timeout)`` waits up to ``timeout`` for a report to serve, and
+    ``ack`` wakes it, so a background poller neither spins nor needs the test to sleep.
+    """
 
     config: Mapping[str, Any]
     produced: list[FakeMessage] = field(default_factory=list)
@@ -165,6 +170,12 @@ class FakeProducer:
     """How many of the produced messages the "broker" has acknowledged so far."""
     fail_next: int = 0
     """How many of the next acknowledgements are failures instead."""
+    buffer_full: int = 0
+    """How many of the next ``produce`` calls raise ``BufferError`` (librdkafka's queue full)."""
+    flushes: list[float] = field(default_factory=list)
+    """The timeout of every ``flush`` call."""
+    lock: threading.Condition = field(default_factory=threading.Condition)
+    """Held by every call; a test holding it keeps a background poller from serving reports."""
     _reported: int = 0
     _callbacks: list[Callable[[KafkaError | None, Any], None]] = field(default_factory=list)
 
@@ -178,15 +189,26 @@ class FakeProducer:
         timestamp: int = 0,
         headers: Any = None,
     ) -> None:
-        offset = len(self.produced)
-        self.produced.append(FakeMessage(topic, max(partition, 0), offset, value, key, headers))
-        self._callbacks.append(on_delivery or (lambda err, msg: None))
+        """Keeps the message; ``timestamp`` 0 (none given) is left as ``(0, -1)``."""
+        with self.lock:
+            if self.buffer_full:
+                self.buffer_full -= 1
+                raise BufferError("Local: Queue full")
+            offset = len(self.produced)
+            stamp = (1, timestamp) if timestamp else (0, -1)
+            message = FakeMessage(
+                topic, max(partition, 0), offset, value, key, headers, _timestamp=stamp
+            )
+            self.produced.append(message)
+            self._callbacks.append(on_delivery or (lambda err, msg: None))
 
     def ack(self, count: int | None = None) -> None:
         """Let the broker acknowledge ``count`` more messages (all when None)."""
-        self.acked = len(self.produced) if count is None else self.acked + count
+        with self.lock:
+            self.acked = len(self.produced) if count is None else self.acked + count
+            self.lock.notify_all()
 
-    def poll(self, timeout: float = 0) -> int:
+    def _serve(self) -> int:
         served = 0
         while self._reported < min(self.acked, len(self.produced)):
             i = self._reported
@@ -199,9 +221,19 @@ class FakeProducer:
             served += 1
         return served
 
+    def poll(self, timeout: float = 0) -> int:
+        with self.lock:
+            if timeout > 0:
+                self.lock.wait_for(
+                    lambda: self._reported < min(self.acked, len(self.produced)), timeout
+                )
+            return self._serve()
+
     def flush(self, timeout: float = -1) -> int:
-        self.poll(0)
-        return len(self.produced) - self._reported
+        with self.lock:
+            self.flushes.append(timeout)
+            self._serve()
+            return len(self.produced) - self._reported
 
     def raise_fatal(self) -> None:
         raise KafkaException(KafkaError(KafkaError._FATAL))

@@ -9,13 +9,13 @@ import pytest
 
 from sluice.api import NotFoundError
 from sluice.plugins.registry import PluginRegistry
-from sluice.runtime.config_infos import (
-    config_key_info,
+from sluice.runtime.config_infos import config_key_info
+from sluice.runtime.connector_config import connector_config_def
+from sluice.runtime.connector_validation import (
     connector_type,
     plugin_config,
     validate_connector_config,
 )
-from sluice.runtime.connector_config import connector_config_def
 from sluice.runtime.herder import BadRequestError
 from sluice.runtime.status import ConnectorType
 

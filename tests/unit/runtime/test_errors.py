@@ -3,6 +3,7 @@ import threading
 import pytest
 
 from sluice.api import DataError, RetriableError
+from sluice.runtime.connector_config import ErrorHandlingConfig
 from sluice.runtime.errors import (
     ErrorHandler,
     ErrorReporter,
@@ -22,20 +23,22 @@ class Recorder(ErrorReporter):
 
 
 def test_tolerance_none_fails_with_kafkas_message() -> None:
-    h = ErrorHandler.from_config("c", 0, {"errors.tolerance": "none"})
+    h = ErrorHandler.from_config("c", 0, ErrorHandlingConfig.parse({"errors.tolerance": "none"}))
     with pytest.raises(ToleranceExceededError, match="Tolerance exceeded in error handler"):
         h.fail(Stage.VALUE_CONVERTER, "JsonConverter", DataError("bad"))
 
 
 def test_untolerable_stage_fails_even_with_all() -> None:
-    h = ErrorHandler.from_config("c", 0, {"errors.tolerance": "all"})
+    h = ErrorHandler.from_config("c", 0, ErrorHandlingConfig.parse({"errors.tolerance": "all"}))
     with pytest.raises(ToleranceExceededError, match="Unhandled exception in error handler"):
         h.fail(Stage.TASK_PUT, "SinkTask", ValueError("boom"))
 
 
 def test_tolerated_failures_are_reported_and_counted() -> None:
     rec = Recorder()
-    h = ErrorHandler.from_config("c", 3, {"errors.tolerance": "ALL"}, [rec])
+    h = ErrorHandler.from_config(
+        "c", 3, ErrorHandlingConfig.parse({"errors.tolerance": "ALL"}), [rec]
+    )
     h.fail(Stage.TRANSFORMATION, "Cast", DataError("x"))
     assert h.total_failures == 1 and h.total_skipped == 1
     assert rec.reports[0].stage is Stage.TRANSFORMATION
@@ -79,7 +82,13 @@ def test_log_reporter_is_added_by_config(caplog: pytest.LogCaptureFixture) -> No
     h = ErrorHandler.from_config(
         "c",
         0,
-        {"errors.tolerance": "all", "errors.log.enable": True, "errors.log.include.messages": True},
+        ErrorHandlingConfig.parse(
+            {
+                "errors.tolerance": "all",
+                "errors.log.enable": True,
+                "errors.log.include.messages": True,
+            }
+        ),
     )
     h.fail(Stage.VALUE_CONVERTER, "JsonConverter", DataError("bad json"), record="R")
     assert "where source record is = 'R'" in caplog.text

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from sluice.runtime.abstract_herder import AbstractHerder
-from sluice.runtime.status import ConnectorTaskId, State, StateInfo
 from sluice.runtime.task_problems import LOG, TaskProblems
+from sluice.storage.states import ConnectorTaskId, State, StateInfo
 from sluice.storage.status import MemoryStatusBackingStore
 
 ME = "127.0.0.1:8083"

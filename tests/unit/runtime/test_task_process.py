@@ -9,12 +9,12 @@ import pytest
 from sluice.api import ConfigError
 from sluice.plugins.registry import PluginRegistry
 from sluice.runtime.metrics.task_metrics import SinkTaskMetrics, SourceTaskMetrics
-from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.runtime.task_process import runs_in_process
 from sluice.runtime.task_process.protocol import apply_metrics, describe_exit, export_metrics
 from sluice.runtime.worker import Worker
 from sluice.runtime.worker_config import WorkerConfig
 from sluice.storage.offsets import MemoryOffsetBackingStore
+from sluice.storage.states import ConnectorTaskId, TargetState
 
 WORKER = {
     "bootstrap.servers": "127.0.0.1:1",

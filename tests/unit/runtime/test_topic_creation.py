@@ -72,3 +72,37 @@ def test_missing_defaults_and_bad_values_name_the_key() -> None:
                 "topic.creation.default.partitions": "1",
             }
         )
+
+
+def test_default_group_takes_every_topic_no_other_group_matches() -> None:
+    """Kafka's findFirstGroup: the default group is the fallback, whatever its exclude says."""
+    tc = _tc(
+        **{
+            "topic.creation.groups": "a",
+            "topic.creation.default.replication.factor": "1",
+            "topic.creation.default.partitions": "3",
+            "topic.creation.default.exclude": "audit.*",
+            "topic.creation.a.include": "orders",
+        }
+    )
+    assert tc is not None
+    assert tc.group_for("orders").name == "a"
+    assert tc.group_for("audit-log").name == "default"
+
+
+def test_runtime_and_report_share_one_definition() -> None:
+    """The keys the validate endpoint embeds per group are the keys the runtime parses."""
+    from sluice.api import NO_DEFAULT
+    from sluice.runtime.topic_creation_config import GROUP_KEYS, group_config_def
+
+    assert set(group_config_def("default", NO_DEFAULT, NO_DEFAULT).keys) == GROUP_KEYS
+    with pytest.raises(ConfigError, match="topic.creation.a.partitions") as e:
+        _tc(
+            **{
+                "topic.creation.groups": "a",
+                "topic.creation.default.replication.factor": "1",
+                "topic.creation.default.partitions": "1",
+                "topic.creation.a.partitions": "-2",
+            }
+        )
+    assert e.value.key == "topic.creation.a.partitions"

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from sluice.api import ConfigDef, ConfigType
-from sluice.api._did_you_mean import closest_name
+from sluice.api.did_you_mean import closest_name
 from sluice.plugins.registry import PluginRegistry
 from sluice.runtime import log_context
-from sluice.runtime.config_infos import validate_connector_config
 from sluice.runtime.connector_config import sink_connector_config_def, source_connector_config_def
+from sluice.runtime.connector_validation import validate_connector_config
 from sluice.runtime.distributed.config import distributed_config_def
 from sluice.runtime.herder import BadRequestError
 from sluice.runtime.unknown_configs import (

@@ -15,10 +15,10 @@ from sluice.api import RetriableError, SinkRecord, SinkTask, TopicPartition
 from sluice.converters.simple_header import SimpleHeaderConverter
 from sluice.converters.string import StringConverter
 from sluice.runtime.errors import ErrorHandler
-from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.runtime.transformation_chain import TransformationChain
 from sluice.runtime.worker_sink_task import WorkerSinkTask
 from sluice.runtime.worker_task import RecordPipeline
+from sluice.storage.states import ConnectorTaskId, TargetState
 from sluice.testing import wait_for
 from tests.unit.runtime.kafka_doubles import FakeClock, FakeConsumer, FakeMessage, doubles
 

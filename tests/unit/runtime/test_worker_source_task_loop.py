@@ -15,12 +15,12 @@ from sluice.api.config import ConfigDef
 from sluice.converters.simple_header import SimpleHeaderConverter
 from sluice.converters.string import StringConverter
 from sluice.runtime.errors import ErrorHandler
-from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.runtime.transformation_chain import TransformationChain, TransformationStage
 from sluice.runtime.worker_source_task import WorkerSourceTask
 from sluice.runtime.worker_task import RecordPipeline
 from sluice.storage.offset_codec import decode_value, encode_key
 from sluice.storage.offsets import MemoryOffsetBackingStore
+from sluice.storage.states import ConnectorTaskId, TargetState
 from sluice.testing import wait_for
 from tests.unit.runtime.kafka_doubles import FakeClock, FakeProducer, doubles
 

@@ -6,10 +6,9 @@ import logging
 
 import pytest
 
-from sluice.runtime.herder import RestartRequest
-from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.storage import config_records as r
 from sluice.storage.config import SessionKey
+from sluice.storage.states import ConnectorTaskId, RestartRequest, TargetState
 
 
 def test_keys() -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sluice.runtime.herder import RestartRequest
-from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.storage import config_records as r
 from sluice.storage.config import SessionKey
 from sluice.storage.kafka_config import ConfigLogState
+from sluice.storage.states import ConnectorTaskId, RestartRequest, TargetState
 
 
 class Recorder:

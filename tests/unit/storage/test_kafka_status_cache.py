@@ -12,11 +12,11 @@ from concurrent.futures import Future
 import pytest
 from confluent_kafka import KafkaError
 
-from sluice.runtime.status import ConnectorTaskId, State, StateInfo
 from sluice.storage import status_records as r
 from sluice.storage.internal_topics import InternalTopic
 from sluice.storage.kafka_log import LogClients, LogRecord, LogSendError
 from sluice.storage.kafka_status import KafkaStatusBackingStore
+from sluice.storage.states import ConnectorTaskId, State, StateInfo
 from sluice.storage.status import TopicStatus
 
 TASK = ConnectorTaskId("c", 0)

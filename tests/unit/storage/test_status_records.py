@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sluice.runtime.status import ConnectorTaskId, State, StateInfo
 from sluice.storage import status_records as r
+from sluice.storage.states import ConnectorTaskId, State, StateInfo
 from sluice.storage.status import TopicStatus
 
 

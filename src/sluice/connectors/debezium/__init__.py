@@ -11,7 +11,7 @@ database driver.
 
 from typing import Final
 
-__all__ = ["ALIASES"]
+__all__ = ["ALIASES", "PLUGINS"]
 
 ALIASES: Final[dict[str, str]] = {
     "io.debezium.connector.postgresql.PostgresConnector": (
@@ -23,3 +23,7 @@ ALIASES: Final[dict[str, str]] = {
 }
 """Class names (Debezium's and sluice's own) to ``module:Class``; the registry derives the short
 aliases (``PostgresConnector``, ``Postgres``) from them."""
+
+PLUGINS: Final[dict[str, dict[str, str]]] = {"connector": ALIASES}
+"""The family's plugins by kind, as the ``sluice.plugins`` entry point hands them to the
+registry."""

@@ -36,6 +36,12 @@ from sluice.connectors.debezium.common_config import (
     define_events,
     define_server,
 )
+from sluice.connectors.debezium.incremental_snapshot import (
+    CHUNK_SIZE,
+    SIGNAL_DATA_COLLECTION,
+    define_signals,
+    parse_collection,
+)
 from sluice.connectors.debezium.postgres_types import TypeSettings
 
 __all__ = ["PostgresSettings", "postgres_config_def"]
@@ -284,6 +290,7 @@ def postgres_config_def() -> ConfigDef:
         "How often, in ms, the replication stream reports its position to the server.",
         _REPLICATION,
     )
+    define_signals(d, group=_EVENTS, collection_format="<schema>.<table>")
     return d
 
 
@@ -336,11 +343,19 @@ class PostgresSettings:
     status_interval: float
     slot_max_retries: int = 6
     slot_retry_delay: float = 10.0
+    signal_data_collection: str | None = None
+    """``<schema>.<table>`` of the signal table, or ``None``."""
+    incremental_chunk_size: int = 1024
 
     @classmethod
     def parse(cls, props: Mapping[str, str]) -> PostgresSettings:
         c = AbstractConfig(postgres_config_def(), props)
         password = c.get(PASSWORD)
+        signals = c.get(SIGNAL_DATA_COLLECTION)
+        try:
+            signal_table = parse_collection(signals, "<schema>.<table>")
+        except ValueError as e:
+            raise ConfigError.invalid(SIGNAL_DATA_COLLECTION, signals, str(e)) from None
         snapshot_mode = str(c.get(SNAPSHOT_MODE)).lower()
         snapshot_mode = _SNAPSHOT_ALIASES.get(snapshot_mode, snapshot_mode)
         s = cls(
@@ -376,6 +391,8 @@ class PostgresSettings:
             status_interval=int(c.get(STATUS_INTERVAL)) / 1000.0,
             slot_max_retries=int(c.get(SLOT_MAX_RETRIES)),
             slot_retry_delay=int(c.get(SLOT_RETRY_DELAY)) / 1000.0,
+            signal_data_collection=None if signal_table is None else ".".join(signal_table),
+            incremental_chunk_size=int(c.get(CHUNK_SIZE)),
         )
         if s.table_include and s.table_exclude:
             raise ConfigError.invalid(

@@ -132,6 +132,9 @@ def source_struct(server: str, db: str, pos: SourcePosition) -> Struct:
     us = _micros(pos.timestamp)
     commit = "null" if pos.last_commit_lsn is None else f'"{pos.last_commit_lsn}"'
     lsn = "null" if pos.lsn is None else f'"{pos.lsn}"'
+    # An incremental snapshot's read event has no txId and lsn of its own (Debezium leaves them
+    # out); only its sequence tells where its close watermark was.
+    streamed = pos.snapshot != "incremental"
     return Struct.trusted(
         SOURCE_SCHEMA,
         [
@@ -146,8 +149,8 @@ def source_struct(server: str, db: str, pos: SourcePosition) -> Struct:
             us * 1000,
             pos.schema,
             pos.table,
-            pos.tx_id,
-            pos.lsn,
+            pos.tx_id if streamed else None,
+            pos.lsn if streamed else None,
             None,
             None,
             None,

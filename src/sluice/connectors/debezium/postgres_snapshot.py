@@ -44,12 +44,12 @@ from sluice.connectors.debezium.postgres_records import (
 )
 from sluice.connectors.debezium.postgres_types import BPCHAR, ColumnInfo
 
-__all__ = ["Snapshot"]
+__all__ = ["Snapshot", "as_text"]
 
 log = logging.getLogger(__name__)
 
 
-def _as_text(column: ColumnInfo) -> str:
+def as_text(column: ColumnInfo) -> str:
     """The column in PostgreSQL's text output, as pgoutput sends it: a ``::text`` cast, except
     for ``char(n)``, whose cast to text drops the padding its output keeps (psycopg2 returns it
     as the server wrote it)."""
@@ -128,7 +128,7 @@ class Snapshot:
                     table.schema,
                     table.table,
                 )
-            select = ", ".join(_as_text(c) for c in columns) or "NULL"
+            select = ", ".join(as_text(c) for c in columns) or "NULL"
             cur = self._conn.cursor(name=f"sluice_snapshot_{index}")
             cur.itersize = s.snapshot_fetch_size
             try:

@@ -34,6 +34,10 @@ import sluice
 from sluice.api import ConnectError, RetriableError, SourceRecord, SourceTask
 from sluice.connectors.debezium import pgoutput
 from sluice.connectors.debezium.common_config import HOSTNAME, USER
+from sluice.connectors.debezium.incremental_snapshot import (
+    SIGNAL_DATA_COLLECTION,
+    IncrementalSnapshot,
+)
 from sluice.connectors.debezium.postgres_catalog import (
     TableInfo,
     check_server,
@@ -65,12 +69,17 @@ from sluice.connectors.debezium.postgres_records import (
     heartbeat_record,
     source_struct,
 )
+from sluice.connectors.debezium.postgres_signals import PostgresChunkSource
 from sluice.connectors.debezium.postgres_snapshot import Snapshot
 from sluice.connectors.debezium.postgres_types import ColumnInfo
 
 __all__ = ["PostgresConnectorTask"]
 
 log = logging.getLogger(__name__)
+
+RECONNECT_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
+"""Seconds between attempts to reconnect after the stream was lost (a restarting server); the
+last one repeats: the task stays RUNNING and retries until the server is back."""
 
 
 def _micros(value: dt.datetime) -> int:
@@ -90,6 +99,14 @@ def _connect_error(settings: PostgresSettings, e: Exception) -> ConnectError:
     return ConnectError(
         f"Unable to connect to PostgreSQL at {settings.hostname}:{settings.port}/"
         f"{settings.dbname} as {settings.user}: {text}.{hint}"
+    )
+
+
+def _stream_lost(e: psycopg2.Error) -> bool:
+    """Whether ``e`` says the replication connection is gone: a broken connection, or the
+    server ending the stream as it shuts down (psycopg2's plain "no COPY in progress")."""
+    return isinstance(e, psycopg2.OperationalError | psycopg2.InterfaceError) or (
+        type(e) is psycopg2.DatabaseError
     )
 
 
@@ -118,6 +135,12 @@ class PostgresConnectorTask(SourceTask):
         self._flush_target: int | None = None
         self._flushed = 0
         self._closed = True
+        self._reconnects = 0
+        self._reconnect_at = 0.0
+        self._handed: Mapping[str, Any] | None = None
+        """The offset of the last record ``poll`` returned (task thread)."""
+        self._committed: Mapping[str, Any] | None = None
+        """The last offset the runtime stored (set by ``commit``)."""
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self, props: Mapping[str, str]) -> None:
@@ -137,6 +160,14 @@ class PostgresConnectorTask(SourceTask):
         self._next_status = 0.0
         self._next_heartbeat = time.monotonic() + s.heartbeat_interval
         self._closed = False
+        self._incremental = IncrementalSnapshot(
+            PostgresChunkSource(s, lambda: self._meta, self._partition),
+            s.signal_data_collection,
+            s.incremental_chunk_size,
+            "schema",
+        )
+        if offset is not None and snapshot_finished(offset):
+            self._incremental.restore(offset)
         try:
             self._open(offset)
         except BaseException:
@@ -157,6 +188,7 @@ class PostgresConnectorTask(SourceTask):
             log.warning("No table matches the include/exclude lists: no change will be captured")
         for t in tables:
             self._warn_identity(cur, t)
+        self._check_signal_table(tables)
         ensure_publication(cur, s, tables)
         slot = slot_info(cur, s)
         for _ in range(s.slot_max_retries):
@@ -240,6 +272,19 @@ class PostgresConnectorTask(SourceTask):
                 "DEFAULT" if table.replica_identity == "d" else "NOTHING",
             )
 
+    def _check_signal_table(self, tables: list[TableInfo]) -> None:
+        signals = self._settings.signal_data_collection
+        if signals is None:
+            return
+        if not any(f"{t.schema}.{t.table}" == signals for t in tables):
+            log.warning(
+                "The signal table %s (%s) does not exist or is not captured: signals and "
+                "incremental snapshots need it created (id, type, data) and selected by the "
+                "include/exclude lists",
+                signals,
+                SIGNAL_DATA_COLLECTION,
+            )
+
     def _start_streaming(self) -> None:
         s = self._settings
         if s.snapshot_mode == "initial_only":
@@ -266,7 +311,10 @@ class PostgresConnectorTask(SourceTask):
                 f"with publication '{s.publication_name}' (publication.name): {text}"
             ) from e
         self._streaming = True
+        first = not self._stream_started
         self._stream_started = True
+        if first:
+            self._incremental.start()  # an incremental snapshot taken up from the offset
         log.info(
             "Streaming changes from slot '%s' at %s",
             s.slot_name,
@@ -332,6 +380,7 @@ class PostgresConnectorTask(SourceTask):
         except Exception:
             log.debug("reading the committed offset", exc_info=True)
             return
+        self._committed = offset
         lsn = flush_lsn_of(offset)
         if lsn is not None and (self._flush_target is None or lsn > self._flush_target):
             self._flush_target = lsn
@@ -353,7 +402,10 @@ class PostgresConnectorTask(SourceTask):
             try:
                 if self._stopping.is_set() or self._closed:
                     return None
-                return self._poll()
+                records = self._poll()
+                if records:
+                    self._handed = records[-1].source_offset
+                return records
             finally:
                 if self._stopping.is_set():
                     self._close()
@@ -371,6 +423,10 @@ class PostgresConnectorTask(SourceTask):
             self._stopping.wait(s.poll_interval)
             return None
         if self._repl is None:
+            wait = self._reconnect_at - time.monotonic()
+            if wait > 0:  # back off while the server is away, instead of spinning
+                self._stopping.wait(min(wait, s.poll_interval))
+                return None
             self._reconnect()
         records: list[SourceRecord] = []
         deadline = time.monotonic() + s.poll_interval
@@ -382,6 +438,8 @@ class PostgresConnectorTask(SourceTask):
                 if msg is None:
                     if self._tx is None:
                         self._maybe_heartbeat(records, now)
+                        if not records:
+                            self._confirm_when_idle()
                     if records and self._tx is None:
                         break
                     remaining = deadline - now
@@ -390,14 +448,27 @@ class PostgresConnectorTask(SourceTask):
                     select.select([self._cursor], [], [], min(remaining, 0.5))
                     continue
                 self._handle(msg.payload, msg.data_start, records)
-        except (psycopg2.OperationalError, psycopg2.InterfaceError) as e:
+        except psycopg2.Error as e:
+            if not _stream_lost(e):
+                raise
             # The server went away (restart, network): resume after what was handed out.
             log.warning("Replication stream lost (%s); reconnecting", str(e).strip())
             self._drop_connection()
             if records:
-                return records
+                return self._incremental.process(records)
             raise RetriableError(f"Replication stream lost: {str(e).strip()}") from e
-        return records or None
+        return self._incremental.process(records) if records else None
+
+    def _confirm_when_idle(self) -> None:
+        """Between transactions, with every record handed out stored by the runtime, all the
+        server sent is done with: the slot may be confirmed up to the server's end of WAL. A
+        server shutting down waits for that (its walsender leaves only once the client confirmed
+        all it sent), and WAL of changes not captured is released meanwhile."""
+        if self._handed is not None and self._handed != self._committed:
+            return
+        end = self._cursor.wal_end
+        if end and (self._flush_target is None or end > self._flush_target):
+            self._flush_target = end
 
     def _drop_connection(self) -> None:
         if self._repl is not None:
@@ -430,8 +501,15 @@ class PostgresConnectorTask(SourceTask):
             self._cursor = self._repl.cursor()
         except psycopg2.Error as e:
             self._drop_connection()
-            raise RetriableError(f"Reconnecting to PostgreSQL: {str(e).strip()}") from e
+            delay = RECONNECT_BACKOFF[min(self._reconnects, len(RECONNECT_BACKOFF) - 1)]
+            self._reconnects += 1
+            self._reconnect_at = time.monotonic() + delay
+            raise RetriableError(
+                f"Reconnecting to PostgreSQL at {s.hostname}:{s.port} failed (attempt "
+                f"{self._reconnects}, next in {delay:.1f} s): {str(e).strip()}"
+            ) from e
         self._start_streaming()
+        self._reconnects = 0
 
     def _maybe_heartbeat(self, records: list[SourceRecord], now: float) -> None:
         s = self._settings

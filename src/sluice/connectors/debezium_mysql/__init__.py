@@ -14,7 +14,7 @@ no driver.
 
 from typing import Final
 
-__all__ = ["ALIASES"]
+__all__ = ["ALIASES", "PLUGINS"]
 
 _MYSQL: Final = "sluice.connectors.debezium_mysql.source_connector:MySqlConnector"
 _MARIADB: Final = "sluice.connectors.debezium_mysql.source_connector:MariaDbConnector"
@@ -27,3 +27,7 @@ ALIASES: Final[dict[str, str]] = {
 }
 """Class names (Debezium's and sluice's own) to ``module:Class``; the registry derives the short
 aliases (``MySqlConnector``, ``MariaDbConnector``) from them."""
+
+PLUGINS: Final[dict[str, dict[str, str]]] = {"connector": ALIASES}
+"""The family's plugins by kind, as the ``sluice.plugins`` entry point hands them to the
+registry."""

@@ -37,6 +37,12 @@ from sluice.connectors.debezium.common_config import (
     define_events,
     define_server,
 )
+from sluice.connectors.debezium.incremental_snapshot import (
+    CHUNK_SIZE,
+    SIGNAL_DATA_COLLECTION,
+    define_signals,
+    parse_collection,
+)
 
 __all__ = [
     "BigIntUnsignedMode",
@@ -278,6 +284,7 @@ def config_def() -> ConfigDef:
         documentation="Whether only the DDL of captured databases is recorded.",
         group=GROUP_HISTORY,
     )
+    define_signals(d, group=GROUP_EVENTS, collection_format="<database>.<table>")
     return d
 
 
@@ -360,6 +367,9 @@ class Settings:
     poll_interval: float
     fetch_size: int
     connect_timeout: float
+    signal_data_collection: tuple[str, str] | None = None
+    """(database, table) of the signal table, or ``None``."""
+    incremental_chunk_size: int = 1024
 
     def records_ddl_of(self, db: str, table: str | None) -> bool:
         """Whether DDL on ``db`` (and ``table``) goes to the history and schema change topics:
@@ -393,6 +403,11 @@ class Settings:
                     f"{include} and {exclude} cannot both be set",
                 )
         password = c.get_password(PASSWORD)
+        signals = c.get_string(SIGNAL_DATA_COLLECTION)
+        try:
+            signal_table = parse_collection(signals, "<database>.<table>")
+        except ValueError as e:
+            raise ConfigError.invalid(SIGNAL_DATA_COLLECTION, signals, str(e)) from None
         prefix = c.get_string(TOPIC_PREFIX) or ""
         return cls(
             hostname=c.get_string(HOSTNAME) or "",
@@ -426,4 +441,6 @@ class Settings:
             poll_interval=c.get_long(POLL_INTERVAL) / 1000.0,
             fetch_size=c.get_int(FETCH_SIZE),
             connect_timeout=c.get_int(CONNECT_TIMEOUT) / 1000.0,
+            signal_data_collection=signal_table,
+            incremental_chunk_size=c.get_int(CHUNK_SIZE),
         )

@@ -313,6 +313,10 @@ class RecordFactory:
             st.put(f, convert(by_name[f.name], row.get(f.name), self.s))
         return st
 
+    def key(self, model: TableModel, row: Mapping[str, Any]) -> Struct | None:
+        """The record key of ``row`` (``None`` without a primary key)."""
+        return self._key_struct(model, row)
+
     # -- records ----------------------------------------------------------------------------------
     def change(
         self,

@@ -26,6 +26,10 @@ import pymysql  # type: ignore[import-untyped]
 
 import sluice
 from sluice.api import ConnectError, RetriableError, SourceRecord, SourceTask
+from sluice.connectors.debezium.incremental_snapshot import (
+    SIGNAL_DATA_COLLECTION,
+    IncrementalSnapshot,
+)
 from sluice.connectors.debezium_mysql.binlog import BinlogReader, StartPosition
 from sluice.connectors.debezium_mysql.config import SNAPSHOT_MODE, Settings, SnapshotMode
 from sluice.connectors.debezium_mysql.history import SchemaHistory
@@ -36,6 +40,7 @@ from sluice.connectors.debezium_mysql.server import (
     check_server,
     connect,
 )
+from sluice.connectors.debezium_mysql.signals import MySqlChunkSource
 from sluice.connectors.debezium_mysql.snapshot import SnapshotReader
 from sluice.connectors.debezium_mysql.tables import TableId, TableModel
 
@@ -67,6 +72,9 @@ class _BinlogSourceTask(SourceTask):
         self._streaming = True
         self._history: SchemaHistory | None = None
         self._models: dict[TableId, TableModel] = {}
+        self._chunks: MySqlChunkSource | None = None
+        self._incremental: IncrementalSnapshot | None = None
+        self._reader_started = False
 
     def start(self, props: Mapping[str, str]) -> None:
         s = Settings.parse(props)
@@ -81,6 +89,24 @@ class _BinlogSourceTask(SourceTask):
             conn.close()
         offset = self.context.offset_storage_reader().offset(self._records.partition)
         snapshot, data = self._plan(offset, files)
+        self._chunks = MySqlChunkSource(self._records, lambda: connect(s))
+        signals = s.signal_data_collection
+        if signals is not None and not s.filters.table(*signals):
+            log.warning(
+                "The signal table %s (%s) is not captured: signals and incremental snapshots "
+                "need it selected by the include/exclude lists",
+                ".".join(signals),
+                SIGNAL_DATA_COLLECTION,
+            )
+        self._incremental = IncrementalSnapshot(
+            self._chunks,
+            None if signals is None else ".".join(signals),
+            s.incremental_chunk_size,
+            "db",
+        )
+        self._reader_started = False
+        if not snapshot:
+            self._incremental.restore(offset)
         self._history = SchemaHistory(s.history_bootstrap, s.history_topic, s.topic_prefix)
         self._history.start()
         self._streaming = s.snapshot_mode is not SnapshotMode.INITIAL_ONLY
@@ -133,6 +159,10 @@ class _BinlogSourceTask(SourceTask):
             s, self._records, self._history, self._server, start, lambda: connect(s), self._models
         )
         self._reader.start()
+        if not self._reader_started:
+            self._reader_started = True
+            if self._incremental is not None:
+                self._incremental.start()  # an incremental snapshot taken up from the offset
 
     # -- poll -------------------------------------------------------------------------------------
     def poll(self) -> list[SourceRecord] | None:
@@ -203,6 +233,8 @@ class _BinlogSourceTask(SourceTask):
                 break
             out.extend(item)
             timeout = 0.0
+        if out and self._incremental is not None:
+            out = self._incremental.process(out)
         if out:
             self._last_offset = dict(out[-1].source_offset or {})
             self._restarts = 0
@@ -256,6 +288,9 @@ class _BinlogSourceTask(SourceTask):
         history, self._history = self._history, None
         if history is not None:
             history.close()
+        chunks, self._chunks = self._chunks, None
+        if chunks is not None:
+            chunks.close()
 
 
 class MySqlConnectorTask(_BinlogSourceTask):

@@ -21,7 +21,7 @@ from sluice.api import (
     Task,
     TopicPartition,
 )
-from sluice.api._java_text import value_to_string
+from sluice.api.value_text import value_to_string
 
 __all__ = ["FileStreamSinkConnector", "FileStreamSinkTask", "java_string"]
 

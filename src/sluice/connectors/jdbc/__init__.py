@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALIASES",
+    "PLUGINS",
     "JdbcSinkConnector",
     "JdbcSinkTask",
     "JdbcSourceConnector",
@@ -60,3 +61,7 @@ ALIASES: Final[dict[str, str]] = {
 }
 """Class names (Confluent's and sluice's own) to ``module:Class``; the registry derives the
 short aliases (``JdbcSourceConnector``, ``JdbcSource``) from them."""
+
+PLUGINS: Final[dict[str, dict[str, str]]] = {"connector": ALIASES}
+"""The family's plugins by kind, as the ``sluice.plugins`` entry point hands them to the
+registry."""

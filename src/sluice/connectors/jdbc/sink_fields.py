@@ -309,10 +309,12 @@ def compile_extractor(
     def generic(record: SinkRecord) -> tuple[Any, ...]:
         value = record.value
         vvals = (
-            value._values if type(value) is struct_type and value.schema is value_schema else None
+            value.stored_values
+            if type(value) is struct_type and value.schema is value_schema
+            else None
         )
         key = record.key
-        kvals = key._values if type(key) is struct_type and key.schema is key_schema else None
+        kvals = key.stored_values if type(key) is struct_type and key.schema is key_schema else None
         out = []
         for part, index, default, getter, bind in steps:
             if part == PART_VALUE and vvals is not None:
@@ -380,14 +382,14 @@ def _compiled_extractor(
             "    value = record.value",
             "    if type(value) is not Struct or value.schema is not vschema:",
             "        return generic(record)",
-            "    v = value._values",
+            "    v = value.stored_values",
         ]
     if uses_key:
         lines += [
             "    key = record.key",
             "    if type(key) is not Struct or key.schema is not kschema:",
             "        return generic(record)",
-            "    k = key._values",
+            "    k = key.stored_values",
         ]
     lines.append("    return (" + "".join(item + ", " for item in items) + ")")
     exec(compile("\n".join(lines) + "\n", "<sluice.jdbc.extractor>", "exec"), scope)

@@ -11,7 +11,7 @@ consumer-group offsets. Record formats and topic names are Kafka's, so either en
 
 from typing import Final
 
-__all__ = ["ALIASES"]
+__all__ = ["ALIASES", "PLUGINS"]
 
 ALIASES: Final[dict[str, str]] = {
     "org.apache.kafka.connect.mirror.MirrorSourceConnector": (
@@ -26,3 +26,7 @@ ALIASES: Final[dict[str, str]] = {
 }
 """Kafka's class names to ``module:Class``; the registry derives the short aliases
 (``MirrorSourceConnector``, ``MirrorSource``) from them."""
+
+PLUGINS: Final[dict[str, dict[str, str]]] = {"connector": ALIASES}
+"""The family's plugins by kind, as the ``sluice.plugins`` entry point hands them to the
+registry."""

@@ -10,7 +10,7 @@ the official connector's strategies do, and applies MongoDB change-stream events
 
 from typing import Final
 
-__all__ = ["ALIASES"]
+__all__ = ["ALIASES", "PLUGINS"]
 
 ALIASES: Final[dict[str, str]] = {
     "com.mongodb.kafka.connect.MongoSourceConnector": (
@@ -28,3 +28,7 @@ ALIASES: Final[dict[str, str]] = {
 }
 """Class names (MongoDB's and sluice's own) to ``module:Class``; the registry derives the short
 aliases (``MongoSourceConnector``, ``MongoSource``) from them."""
+
+PLUGINS: Final[dict[str, dict[str, str]]] = {"connector": ALIASES}
+"""The family's plugins by kind, as the ``sluice.plugins`` entry point hands them to the
+registry."""

@@ -27,6 +27,7 @@ from sluice.connectors.spooldir.line_delimited import (
 
 __all__ = [
     "ALIASES",
+    "PLUGINS",
     "SpoolDirBinaryFileSourceConnector",
     "SpoolDirBinaryFileSourceTask",
     "SpoolDirCsvSourceConnector",
@@ -59,3 +60,7 @@ ALIASES: Final[dict[str, str]] = {
     ),
 }
 """jcustenborder's class names -> ``module:Class``, for the bundled connector table."""
+
+PLUGINS: Final[dict[str, dict[str, str]]] = {"connector": ALIASES}
+"""The family's plugins by kind, as the ``sluice.plugins`` entry point hands them to the
+registry."""

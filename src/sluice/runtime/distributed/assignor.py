@@ -23,7 +23,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sluice.api.config import _java_hash_set_order, _java_string_hash
+from sluice.jdk.hashing import hash_set_order, string_hash
 from sluice.runtime.distributed.protocol import (
     CONFIG_MISMATCH,
     ExtendedAssignment,
@@ -31,8 +31,8 @@ from sluice.runtime.distributed.protocol import (
     deserialize_metadata,
     serialize_assignment,
 )
-from sluice.runtime.status import ConnectorTaskId
 from sluice.storage.config import ClusterConfigState
+from sluice.storage.states import ConnectorTaskId
 
 __all__ = [
     "AssignmentContext",
@@ -144,12 +144,12 @@ def java_sorted_tasks(tasks: Iterable[ConnectorTaskId]) -> list[ConnectorTaskId]
 
 def task_hash(task: ConnectorTaskId) -> int:
     """``ConnectorTaskId.hashCode`` as an unsigned 32-bit int."""
-    return (31 * _java_string_hash(task.connector) + task.task) & 0xFFFFFFFF
+    return (31 * string_hash(task.connector) + task.task) & 0xFFFFFFFF
 
 
 def java_order(member_ids: Iterable[str]) -> list[str]:
     """The iteration order of a ``HashMap`` keyed by member id, filled in the given order."""
-    return _java_hash_set_order(member_ids)
+    return hash_set_order(member_ids)
 
 
 # -- the shared leader step -------------------------------------------------------------------

@@ -28,7 +28,7 @@ from sluice.runtime.distributed.protocol import (
     ExtendedAssignment,
     serialize_assignment,
 )
-from sluice.runtime.status import ConnectorTaskId
+from sluice.storage.states import ConnectorTaskId
 
 __all__ = ["EagerAssignor"]
 

@@ -35,20 +35,14 @@ from sluice.runtime.herder import (
     NotAssignedError,
     NotLeaderError,
     RebalanceNeededError,
-    RestartRequest,
 )
 from sluice.runtime.loggers import Loggers
 from sluice.runtime.offsets_admin import NOT_STOPPED
-from sluice.runtime.status import (
-    ConnectorInfo,
-    ConnectorStateInfo,
-    ConnectorTaskId,
-    State,
-    TargetState,
-)
+from sluice.runtime.status import ConnectorInfo, ConnectorStateInfo
 from sluice.runtime.validation import validate_or_raise
 from sluice.runtime.worker import Worker
 from sluice.storage.config import ConfigBackingStore, SessionKey
+from sluice.storage.states import ConnectorTaskId, RestartRequest, State, TargetState
 from sluice.storage.status import StatusBackingStore
 
 __all__ = ["DistributedHerder"]

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TypeVar
 
-from sluice.api.config import _java_hash_set_capacity, _java_hash_set_order
+from sluice.jdk.hashing import hash_set_capacity, hash_set_order
 from sluice.runtime.distributed.assignor import (
     AssignmentContext,
     LeaderState,
@@ -59,8 +59,8 @@ from sluice.runtime.distributed.worker_load import (
     assign_tasks,
     load_balancing_revocations,
 )
-from sluice.runtime.status import ConnectorTaskId
 from sluice.storage.config import ClusterConfigState
+from sluice.storage.states import ConnectorTaskId
 
 __all__ = ["IncrementalCooperativeAssignor"]
 
@@ -332,7 +332,7 @@ class IncrementalCooperativeAssignor:
             self._reset_delay()
             self._revoked_in_previous = False
             return
-        empty = _java_hash_set_order(load.worker for load in loads if load.is_empty())
+        empty = hash_set_order(load.worker for load in loads if load.is_empty())
         self._candidate_workers.update(dict.fromkeys(empty))
         if now < self._scheduled_rebalance_ms:
             remaining = self._scheduled_rebalance_ms - now
@@ -389,11 +389,11 @@ def _intersection(
     Java filters)."""
     result = {}
     for member, assignment in member_assignments.items():
-        connectors = _java_hash_set_order(
-            assignment.connectors, capacity=_java_hash_set_capacity(len(assignment.connectors))
+        connectors = hash_set_order(
+            assignment.connectors, capacity=hash_set_capacity(len(assignment.connectors))
         )
-        tasks = _java_hash_set_order(
-            assignment.tasks, task_hash, _java_hash_set_capacity(len(assignment.tasks))
+        tasks = hash_set_order(
+            assignment.tasks, task_hash, hash_set_capacity(len(assignment.tasks))
         )
         result[member] = ConnectorsAndTasks.of(
             (c for c in connectors if c in work.connectors),

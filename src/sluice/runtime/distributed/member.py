@@ -67,8 +67,8 @@ from sluice.runtime.distributed.protocol import (
     deserialize_assignment,
     metadata_request,
 )
-from sluice.runtime.status import ConnectorTaskId
 from sluice.storage.config import ClusterConfigState, ConfigBackingStore
+from sluice.storage.states import ConnectorTaskId
 
 __all__ = [
     "PROTOCOL_TYPE",

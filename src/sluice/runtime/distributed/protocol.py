@@ -24,8 +24,8 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
-from sluice.api.config import _java_hash_set_capacity, _java_hash_set_order
-from sluice.runtime.status import ConnectorTaskId
+from sluice.jdk.hashing import hash_set_capacity, hash_set_order
+from sluice.storage.states import ConnectorTaskId
 
 __all__ = [
     "CONFIG_MISMATCH",
@@ -269,7 +269,7 @@ def group_by_connector(
     if revoked:
         order: Iterable[str] = dict.fromkeys(connectors)
     else:
-        order = _java_hash_set_order(connectors, capacity=_java_hash_set_capacity(len(connectors)))
+        order = hash_set_order(connectors, capacity=hash_set_capacity(len(connectors)))
     layout: dict[str, list[int]] = {connector: [CONNECTOR_TASK] for connector in order}
     for task in tasks:
         layout.setdefault(task.connector, []).append(task.task)

@@ -32,9 +32,9 @@ from sluice.runtime.distributed.protocol import (
 )
 from sluice.runtime.loggers import Loggers
 from sluice.runtime.metrics.worker_metrics import RebalanceMetrics
-from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.runtime.worker import Worker
 from sluice.storage.config import ClusterConfigState, ConfigBackingStore
+from sluice.storage.states import ConnectorTaskId, TargetState
 from sluice.storage.status import StatusBackingStore
 
 __all__ = ["GroupMember", "RebalanceHandling"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sluice.runtime.distributed.assignor import java_sorted, java_sorted_tasks, java_string_key
-from sluice.runtime.status import ConnectorTaskId
+from sluice.storage.states import ConnectorTaskId
 
 __all__ = [
     "ClusterAssignment",

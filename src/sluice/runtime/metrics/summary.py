@@ -14,7 +14,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from sluice.runtime.metrics.task_metrics import SinkTaskMetrics
-from sluice.runtime.status import ConnectorTaskId
+from sluice.storage.states import ConnectorTaskId
 
 if TYPE_CHECKING:
     from sluice.runtime.worker import Worker

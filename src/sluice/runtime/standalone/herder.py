@@ -16,19 +16,14 @@ from typing import Any
 
 from sluice.api import AlreadyExistsError, NotFoundError
 from sluice.runtime.abstract_herder import AbstractHerder
-from sluice.runtime.herder import BadRequestError, RestartRequest
+from sluice.runtime.herder import BadRequestError
 from sluice.runtime.loggers import Loggers
 from sluice.runtime.offsets_admin import NOT_STOPPED
-from sluice.runtime.status import (
-    ConnectorInfo,
-    ConnectorStateInfo,
-    ConnectorTaskId,
-    State,
-    TargetState,
-)
+from sluice.runtime.status import ConnectorInfo, ConnectorStateInfo
 from sluice.runtime.validation import validate_or_raise
 from sluice.runtime.worker import Worker
 from sluice.storage.config import ConfigBackingStore, MemoryConfigBackingStore
+from sluice.storage.states import ConnectorTaskId, RestartRequest, State, TargetState
 from sluice.storage.status import MemoryStatusBackingStore, StatusBackingStore
 
 __all__ = ["StandaloneHerder"]
@@ -222,7 +217,10 @@ class StandaloneHerder(AbstractHerder):
 
     def _set_target(self, name: str, state: TargetState) -> None:
         with self._lock:
-            self._require(name)
+            if not self.configs.contains(name):
+                # Kafka's words for pause, resume and stop (AbstractHerder, as the distributed
+                # herder says it), not the "Connector ... not found" of the reads.
+                raise NotFoundError(f"Unknown connector {name}")
             previous = self.configs.snapshot().target_states.get(name)
             self.configs.put_target_state(name, state)
             if state is TargetState.STOPPED:

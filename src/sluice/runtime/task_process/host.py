@@ -38,11 +38,11 @@ from sluice.api import ConnectError
 from sluice.runtime import log_context
 from sluice.runtime.java_traces import format_trace
 from sluice.runtime.metrics.client_stats import STATS_INTERVAL_MS
-from sluice.runtime.status import ConnectorTaskId, TargetState
 from sluice.runtime.task_process.protocol import HostRequest, TaskFigures, export_metrics
 from sluice.runtime.worker import Worker
 from sluice.runtime.worker_task import WorkerTask
 from sluice.storage.offsets import OffsetBackingStore
+from sluice.storage.states import ConnectorTaskId, TargetState
 
 __all__ = ["main"]
 

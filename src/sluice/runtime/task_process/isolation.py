@@ -15,6 +15,8 @@ import os
 from collections.abc import Mapping
 from typing import Final
 
+from sluice.runtime.connector_config import TASKS_MAX_DEFAULT
+
 __all__ = ["ISOLATION_MODES", "available_cores", "runs_in_process"]
 
 ISOLATION_MODES: Final = ("auto", "thread", "process")
@@ -42,7 +44,7 @@ def runs_in_process(
     if (cores if cores is not None else available_cores()) < 2:
         return False
     try:
-        tasks_max = int(str(connector_config.get("tasks.max", "1")).strip())
+        tasks_max = int(str(connector_config.get("tasks.max", TASKS_MAX_DEFAULT)).strip())
     except ValueError:
         return False
     return tasks_max > 1 and (generated_tasks is None or generated_tasks > 1)

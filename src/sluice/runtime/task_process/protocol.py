@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sluice.runtime.metrics.task_metrics import SourceTaskMetrics, TaskMetrics
-from sluice.runtime.status import ConnectorTaskId
 from sluice.runtime.task_problems import Problem
 from sluice.runtime.worker_config import WorkerConfig
+from sluice.storage.states import ConnectorTaskId
 
 __all__ = [
     "FIGURES_INTERVAL",

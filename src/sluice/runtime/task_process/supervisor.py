@@ -45,7 +45,6 @@ from sluice.api import ConnectError
 from sluice.runtime import log_context
 from sluice.runtime.errors import ErrorHandler
 from sluice.runtime.metrics.task_metrics import TaskMetrics
-from sluice.runtime.status import TargetState
 from sluice.runtime.task_problems import Problem, TaskProblems
 from sluice.runtime.task_process.protocol import (
     HostRequest,
@@ -55,6 +54,7 @@ from sluice.runtime.task_process.protocol import (
 )
 from sluice.runtime.worker_task import TaskStatusListener, WorkerTask
 from sluice.storage.offsets import OffsetBackingStore
+from sluice.storage.states import TargetState
 
 __all__ = ["TaskProcess", "TaskProcessBuildError", "crash_file", "gc_tuning", "logger_levels"]
 

@@ -174,7 +174,7 @@ def test_row_mapper_converts_values_and_names_the_schema() -> None:
         dt.datetime(2024, 7, 1, 12, 0),
         dt.timedelta(hours=25, minutes=1),
         2**64 - 1,
-        {"a": 1},
+        '{"a": 1}',  # drivers hand JSON out as the text the database holds
         "0000-00-00",
     )
     struct = mapper.to_struct(row)
@@ -183,7 +183,7 @@ def test_row_mapper_converts_values_and_names_the_schema() -> None:
     assert struct.get("instant") == dt.datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
     assert struct.get("clock") == dt.time(1, 1)
     assert struct.get("big") == decimal.Decimal(2**64 - 1)
-    assert struct.get("doc") == "{'a': 1}" or isinstance(struct.get("doc"), str)
+    assert struct.get("doc") == '{"a": 1}'
     assert struct.get("zero") is None
     second = mapper.to_struct(row)  # the fast path yields the same struct
     assert second == struct

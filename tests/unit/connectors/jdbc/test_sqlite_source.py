@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sluice.api import ConfigError, ConnectError, ConnectorContext
-from sluice.connectors.jdbc import JdbcSourceConnector, JdbcSourceTask
+from sluice.connectors.jdbc import JdbcSourceConnector, JdbcSourceTask, source_task
 from sluice.connectors.jdbc.source_connector import group_partitions
 from sluice.testing import SourceTaskHarness, wait_for
 
@@ -175,16 +174,44 @@ def test_missing_columns_and_modes_are_config_errors(db: tuple[Path, sqlite3.Con
         SourceTaskHarness(JdbcSourceTask(), _config(path, mode="timestamp")).start()
 
 
-def test_stop_from_another_thread_ends_a_waiting_poll(db: tuple[Path, sqlite3.Connection]) -> None:
+class _WaitRecorder(threading.Event):
+    """The task's stop event, telling when a poll waits on it and how each wait ended."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = threading.Event()
+        self.woken: list[bool] = []  # True: ended by set(), False: timed out
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waiting.set()
+        woken = super().wait(timeout)
+        self.woken.append(woken)
+        return woken
+
+
+def test_stop_from_another_thread_ends_a_waiting_poll(
+    db: tuple[Path, sqlite3.Connection], monkeypatch: pytest.MonkeyPatch
+) -> None:
     path, conn = db
     _insert(conn, (1, "a", None, _ts(60)))
     config = _config(path, **{"poll.interval.ms": "600000"})
-    harness = SourceTaskHarness(JdbcSourceTask(), config).start()
+    # Without stop() the poll would now wait an hour: only stop() can end it.
+    monkeypatch.setattr(source_task, "MAX_WAIT", 3600.0)
+    task = JdbcSourceTask()
+    harness = SourceTaskHarness(task, config).start()
     assert _ids(harness.poll_until(1, max_polls=5)) == [1]
-    threading.Timer(0.1, harness.task.stop).start()
-    started = time.monotonic()
-    assert not harness.task.poll()
-    assert time.monotonic() - started < 1.5
+    stopping = task._stopping = _WaitRecorder()
+    polled: list[object] = []
+    poller = threading.Thread(target=lambda: polled.append(task.poll()), daemon=True)
+    poller.start()
+    assert stopping.waiting.wait(60), "the poll never waited for the next poll interval"
+
+    task.stop()
+    poller.join(60)
+
+    assert not poller.is_alive()
+    assert polled == [None]
+    assert stopping.woken == [True]  # the wait was ended by stop(), not by its timeout
 
 
 class _Context(ConnectorContext):

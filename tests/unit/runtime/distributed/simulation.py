@@ -18,8 +18,8 @@ from sluice.runtime.distributed.protocol import (
     deserialize_assignment,
     serialize_metadata,
 )
-from sluice.runtime.status import ConnectorTaskId
 from sluice.storage.config import ClusterConfigState
+from sluice.storage.states import ConnectorTaskId
 
 
 class FakeClock:

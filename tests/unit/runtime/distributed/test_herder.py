@@ -16,7 +16,6 @@ import pytest
 
 import sluice
 from sluice.api import AlreadyExistsError, NotFoundError
-from sluice.plugins.registry import PluginRegistry
 from sluice.runtime.distributed.config import DistributedConfig
 from sluice.runtime.distributed.herder import DistributedHerder
 from sluice.runtime.distributed.member import WakeupError
@@ -24,13 +23,12 @@ from sluice.runtime.distributed.protocol import (
     CONNECT_PROTOCOL_V1,
     ExtendedAssignment,
 )
-from sluice.runtime.herder import NotLeaderError, RebalanceNeededError, RestartRequest
-from sluice.runtime.status import ConnectorTaskId, State, StateInfo, TargetState
-from sluice.runtime.worker import Worker
+from sluice.runtime.herder import NotLeaderError, RebalanceNeededError
 from sluice.storage.config import MemoryConfigBackingStore
-from sluice.storage.offsets import MemoryOffsetBackingStore
+from sluice.storage.states import ConnectorTaskId, RestartRequest, State, StateInfo, TargetState
 from sluice.storage.status import MemoryStatusBackingStore
 from sluice.testing import wait_for
+from tests.unit.runtime.recording_worker import RecordingWorker
 
 FILE_SOURCE = "org.apache.kafka.connect.file.FileStreamSourceConnector"
 WORKER_PROPS = {
@@ -43,31 +41,6 @@ WORKER_PROPS = {
     "status.storage.topic": "s",
 }
 URL = "http://127.0.0.1:8083/"
-
-
-class RecordingWorker(Worker):
-    """A real worker whose tasks are recorded and reported RUNNING instead of run."""
-
-    def __init__(self) -> None:
-        config = DistributedConfig(WORKER_PROPS)
-        super().__init__("127.0.0.1:8083", config, PluginRegistry(), MemoryOffsetBackingStore())
-        self.started_tasks: list[ConnectorTaskId] = []
-        self.running_tasks: dict[ConnectorTaskId, dict[str, str]] = {}
-
-    def start_task(self, id: ConnectorTaskId, connector_config: dict[str, str],
-                   task_config: dict[str, str], listener: Any, target_state: TargetState,
-                   on_topic: Any = None) -> bool:  # fmt: skip
-        self.started_tasks.append(id)
-        self.running_tasks[id] = task_config
-        listener.on_task_startup(id)
-        return True
-
-    def stop_and_await_tasks(self, ids: list[ConnectorTaskId]) -> None:
-        for id in ids:
-            self.running_tasks.pop(id, None)
-
-    def task_ids(self, connector: str) -> list[ConnectorTaskId]:
-        return sorted(t for t in self.running_tasks if t.connector == connector)
 
 
 class OneWorkerGroup:
@@ -145,7 +118,7 @@ class OneWorkerGroup:
 
 def _herder(leader: bool = True) -> tuple[DistributedHerder, RecordingWorker, OneWorkerGroup]:
     configs = MemoryConfigBackingStore()
-    worker = RecordingWorker()
+    worker = RecordingWorker("127.0.0.1:8083", DistributedConfig(WORKER_PROPS))
     groups: list[OneWorkerGroup] = []
 
     def member(herder: DistributedHerder) -> OneWorkerGroup:

@@ -30,8 +30,8 @@ from sluice.runtime.distributed.protocol import (
     deserialize_metadata,
     serialize_assignment,
 )
-from sluice.runtime.status import ConnectorTaskId
 from sluice.storage.config import MemoryConfigBackingStore
+from sluice.storage.states import ConnectorTaskId
 
 T = ConnectorTaskId
 

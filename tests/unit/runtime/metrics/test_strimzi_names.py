@@ -21,8 +21,9 @@ from sluice.runtime.metrics.client_stats import ClientStatsRegistry
 from sluice.runtime.metrics.exposition import new_registry
 from sluice.runtime.metrics.task_metrics import SinkTaskMetrics, SourceTaskMetrics, TaskMetrics
 from sluice.runtime.metrics.worker_metrics import RebalanceMetrics, WorkerMetrics
-from sluice.runtime.status import ConnectorTaskId, ConnectorType
+from sluice.runtime.status import ConnectorType
 from sluice.runtime.task_problems import TaskProblems
+from sluice.storage.states import ConnectorTaskId
 
 TASK_GROUPS = {
     "connector-task-metrics": [

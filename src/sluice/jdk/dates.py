@@ -14,8 +14,6 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Final
 
-from sluice.api.errors import DataError
-
 __all__ = [
     "AM_PM",
     "DAY_OF_MONTH",
@@ -37,9 +35,10 @@ __all__ = [
     "WEEK_YEAR",
     "YEAR",
     "ZONE_OFFSET",
+    "CalendarError",
     "CalendarFields",
     "FieldResolver",
-    "datetime_from_millis",
+    "date_to_string",
     "fields_from_millis",
     "millis_of",
 ]
@@ -64,6 +63,11 @@ ZONE_OFFSET: Final = 15
 DST_OFFSET: Final = 16
 WEEK_YEAR: Final = 17
 ISO_DAY_OF_WEEK: Final = 1000
+
+
+class CalendarError(ValueError):
+    """Calendar fields Java's ``GregorianCalendar`` rejects (``IllegalArgumentException``)."""
+
 
 MILLIS_PER_DAY: Final = 86_400_000
 # Fixed dates count days with 0001-01-01 (proleptic Gregorian) as day 1; this is 1970-01-01.
@@ -439,7 +443,7 @@ class FieldResolver:
         if era == _BCE:
             year = 1 - year
         elif era != _CE:
-            raise DataError("Invalid era")
+            raise CalendarError("Invalid era")
         if HOUR_OF_DAY in mask:
             time_of_day = self._get(HOUR_OF_DAY)
         else:
@@ -481,12 +485,19 @@ def millis_of(value: _dt.date | _dt.time) -> int:
     return ((value.hour * 60 + value.minute) * 60 + value.second) * 1000 + value.microsecond // 1000
 
 
-def datetime_from_millis(millis: int) -> _dt.datetime:
-    """An aware UTC datetime for ``millis``; a clear error beyond Python's year range."""
-    try:
-        return _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC) + _dt.timedelta(milliseconds=millis)
-    except OverflowError:
-        raise DataError(
-            f"Timestamp {millis} ms is outside the range Python datetimes can hold "
-            "(years 1 to 9999)"
-        ) from None
+_DOW: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MON: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def date_to_string(value: _dt.date | _dt.time) -> str:
+    """``java.util.Date.toString()`` in UTC, as a JVM running with ``TZ=UTC`` prints it."""
+    if isinstance(value, _dt.datetime):
+        moment = value.astimezone(_dt.UTC) if value.tzinfo is not None else value
+    elif isinstance(value, _dt.date):
+        moment = _dt.datetime(value.year, value.month, value.day)
+    else:
+        moment = _dt.datetime(1970, 1, 1, value.hour, value.minute, value.second)
+    return (
+        f"{_DOW[moment.weekday()]} {_MON[moment.month - 1]} {moment.day:02d} "
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} UTC {moment.year}"
+    )

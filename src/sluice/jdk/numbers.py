@@ -1,4 +1,4 @@
-"""How the JVM handles numbers and renders values as text, so Python output matches Kafka's bytes.
+"""How the JVM handles numbers as text and in casts, so Python output matches Kafka's bytes.
 
 Kafka prints doubles with ``Double.toString`` and floats with ``Float.toString``. On the Java 17
 runtime Kafka 4.x ships with, those methods do *not* always print the shortest decimal that reads
@@ -9,45 +9,39 @@ take a fast path through ``repr``, which agrees with it everywhere outside those
 
 The module also holds the Java numeric rules converters and transforms share: narrowing casts that
 wrap (``(byte) 300 == 44``), double-to-integer casts that saturate, rounding to 32-bit floats,
-``Integer.parseInt``/``Double.parseDouble`` strictness, ``BigDecimal.toString`` and the Java class
-names error messages quote.
+``Integer.parseInt``/``Double.parseDouble`` strictness and ``BigDecimal.toString``. It knows
+nothing of Connect: the renderings of Connect values live in :mod:`sluice.api.value_text`.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime as _dt
 import decimal
 import functools
 import math
 import re
 import struct
-from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
-from typing import Any, Final
-
-from sluice.api.schema import DATE_NAME, DECIMAL_NAME, TIME_NAME, TIMESTAMP_NAME, Schema, Type
-from sluice.api.struct import Struct
+from typing import Final
 
 __all__ = [
-    "INT_BITS",
+    "NumberFormatError",
     "bigdecimal_to_string",
     "double_to_string",
     "exact_to_float32",
     "float_to_int",
     "float_to_string",
-    "java_class_name",
-    "java_string_of",
     "parse_java_double",
     "parse_java_float",
     "parse_java_int",
     "to_float32",
     "truncate_wrapped",
-    "value_to_string",
     "wrap",
 ]
 
-INT_BITS: Final[dict[Type, int]] = {Type.INT8: 8, Type.INT16: 16, Type.INT32: 32, Type.INT64: 64}
+
+class NumberFormatError(ValueError):
+    """Text Java's number parsers reject (``NumberFormatException``), with Java's message."""
+
 
 _MIN_NORMAL: Final = 2.2250738585072014e-308
 _TWO_53: Final = 9007199254740992.0
@@ -377,184 +371,6 @@ def _float32_digits(f: float) -> str:
     return _layout(negative, *_jdk_digits(exponent, fract << 29, n_sig))
 
 
-# -- Object.toString() of Connect values ----------------------------------------------------------
-_DOW: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MON: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _date_to_string(value: _dt.date | _dt.time) -> str:
-    """``java.util.Date.toString()`` in UTC, as a JVM running with ``TZ=UTC`` prints it."""
-    if isinstance(value, _dt.datetime):
-        moment = value.astimezone(_dt.UTC) if value.tzinfo is not None else value
-    elif isinstance(value, _dt.date):
-        moment = _dt.datetime(value.year, value.month, value.day)
-    else:
-        moment = _dt.datetime(1970, 1, 1, value.hour, value.minute, value.second)
-    return (
-        f"{_DOW[moment.weekday()]} {_MON[moment.month - 1]} {moment.day:02d} "
-        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} UTC {moment.year}"
-    )
-
-
-def _bool_to_string(value: Any) -> str:
-    return "true" if value is True else "false" if value is False else value_to_string(value)
-
-
-_INT_TYPES: Final = (Type.INT8, Type.INT16, Type.INT32, Type.INT64)
-
-
-def _field_renderer(schema: Schema) -> Any:
-    """``None`` when ``%s`` prints the field's values as Java does (strings and integers
-    without a logical type), else a function rendering one value."""
-    if schema.name is None:
-        if schema.type is Type.STRING:
-            return None
-        if schema.type in _INT_TYPES:
-            return None
-        if schema.type is Type.FLOAT64:
-            return lambda v: double_to_string(v) if type(v) is float else value_to_string(v)
-        if schema.type is Type.BOOLEAN:
-            return _bool_to_string
-    return functools.partial(_value_to_string_as, schema)
-
-
-def _value_to_string_as(schema: Schema, value: Any) -> str:
-    return value_to_string(value, schema)
-
-
-class _StructPlan:
-    """How to print structs of one schema: a ``%`` template for when no field is null (the
-    common case), and per-field prefixes and renderers for when some are (Java omits them)."""
-
-    __slots__ = ("prefixes", "renderers", "schema", "special", "template")
-
-    def __init__(self, schema: Schema) -> None:
-        self.schema = schema
-        self.prefixes = [f.name + "=" for f in schema.fields]
-        self.renderers = [_field_renderer(f.schema) for f in schema.fields]
-        self.special = [(i, r) for i, r in enumerate(self.renderers) if r is not None]
-        self.template = (
-            "Struct{" + ",".join(p.replace("%", "%%") + "%s" for p in self.prefixes) + "}"
-        )
-
-    def render(self, values: Sequence[Any]) -> str:
-        if None not in values:
-            if self.special:
-                values = list(values)
-                for i, render in self.special:
-                    values[i] = render(values[i])
-            return self.template % tuple(values)
-        # Integers and strings print as themselves; str() also covers a non-str value that
-        # a trusted struct might carry in a string field.
-        parts = [
-            prefix + (str(v) if render is None else render(v))
-            for prefix, render, v in zip(self.prefixes, self.renderers, values, strict=True)
-            if v is not None
-        ]
-        return "Struct{" + ",".join(parts) + "}"
-
-
-_PLANS: dict[int, _StructPlan] = {}
-
-
-def _struct_plan(schema: Schema) -> _StructPlan:
-    """The printing plan of a struct schema, cached by schema identity."""
-    plan = _PLANS.get(id(schema))
-    if plan is not None and plan.schema is schema:
-        return plan
-    plan = _StructPlan(schema)
-    if len(_PLANS) >= 256:  # schemas come from a few caches; bound it all the same
-        _PLANS.clear()
-    _PLANS[id(schema)] = plan
-    return plan
-
-
-def _null_text(_: None) -> str:
-    return "null"
-
-
-def _bool_text(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def _str_text(value: str) -> str:
-    return value
-
-
-# Exact types of schemaless scalars and their Java text: one dict lookup instead of a chain of
-# isinstance checks, which dominated printing the flat maps that schemaless JSON gives.
-_SCALAR_TEXT: dict[type, Callable[[Any], str]] = {
-    str: _str_text,
-    int: int.__repr__,
-    bool: _bool_text,
-    float: double_to_string,
-    type(None): _null_text,
-}
-
-
-def _map_to_string(value: Mapping[Any, Any]) -> str:
-    """A schemaless map as ``AbstractMap.toString`` prints it (string keys with string or int
-    values, most of what JSON maps hold, go straight into an f-string: ``str(int)`` is Java's
-    ``Long.toString``)."""
-    scalar = _SCALAR_TEXT.get
-    parts: list[str] = []
-    append = parts.append
-    for k, v in value.items():
-        t = type(v)
-        if type(k) is str and (t is str or t is int):
-            append(f"{k}={v}")
-            continue
-        to_text = scalar(t)
-        text = to_text(v) if to_text is not None else value_to_string(v)
-        append(f"{k if type(k) is str else value_to_string(k)}={text}")
-    return "{" + ", ".join(parts) + "}"
-
-
-def value_to_string(value: Any, schema: Schema | None = None) -> str:
-    """``value.toString()`` as the JVM prints the Java object Connect would hold.
-
-    ``schema`` tells 32-bit floats apart from doubles (Python has one float type). Byte arrays
-    have no useful ``toString`` in Java; nested ones are rendered as Base64 here.
-    """
-    if schema is None:
-        scalar = _SCALAR_TEXT.get(type(value))
-        if scalar is not None:
-            return scalar(value)
-        if type(value) is dict:
-            return _map_to_string(value)
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if schema is not None and schema.type is Type.FLOAT32:
-            return float_to_string(value)
-        return double_to_string(value)
-    if isinstance(value, decimal.Decimal):
-        return bigdecimal_to_string(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, Struct):
-        return _struct_plan(value.schema).render(value.stored_values)
-    if isinstance(value, (list, tuple)):
-        elem = schema.value_schema if schema is not None else None
-        return "[" + ", ".join(value_to_string(v, elem) for v in value) + "]"
-    if isinstance(value, Mapping):
-        ks = schema.key_schema if schema is not None else None
-        vs = schema.value_schema if schema is not None else None
-        inner = ", ".join(
-            value_to_string(k, ks) + "=" + value_to_string(v, vs) for k, v in value.items()
-        )
-        return "{" + inner + "}"
-    if isinstance(value, (_dt.date, _dt.time)):
-        return _date_to_string(value)
-    return str(value)
-
-
 # -- Java casts and parsing ----------------------------------------------------------------------
 def float_to_int(value: float, bits: int) -> int:
     """Java's cast of a double to an integer type of ``bits`` bits.
@@ -591,17 +407,6 @@ def _fraction_to_float32(value: Fraction) -> float:
     return sign * math.ldexp(float(q), shift)
 
 
-def java_string_of(value: Any, schema: Schema | None = None) -> str:
-    """``String.valueOf(value)`` for Connect primitives (``true``, ``1.0E10``, ``12``)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if schema is not None and schema.type is Type.FLOAT32:
-            return float_to_string(value)
-        return double_to_string(value)
-    return str(value)
-
-
 _INT_TEXT: Final = re.compile(r"[+-]?\d+")
 
 
@@ -611,10 +416,10 @@ def parse_java_int(text: str, bits: int) -> int:
     Raises ``ValueError`` (Java's ``NumberFormatException``) on bad text or overflow.
     """
     if not _INT_TEXT.fullmatch(text):
-        raise ValueError(f'For input string: "{text}"')
+        raise NumberFormatError(f'For input string: "{text}"')
     value = int(text)
     if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
-        raise ValueError(f'Value out of range. Value:"{text}" Radix:10')
+        raise NumberFormatError(f'Value out of range. Value:"{text}" Radix:10')
     return value
 
 
@@ -637,7 +442,7 @@ def _parse_fp(text: str) -> Fraction | float:
         return -frac if hexm.group(1) == "-" else frac
     m = _FP_TEXT.fullmatch(stripped)
     if not m:
-        raise ValueError(f'For input string: "{text}"')
+        raise NumberFormatError(f'For input string: "{text}"')
     body = stripped.rstrip("fFdD") if m.group(2) else stripped
     negative = body.startswith("-")
     core = body.lstrip("+-")
@@ -666,55 +471,6 @@ def parse_java_float(text: str) -> float:
     if isinstance(parsed, float):
         return parsed
     return _fraction_to_float32(parsed)
-
-
-_SCHEMA_CLASS: Final[dict[Type, str]] = {
-    Type.INT8: "java.lang.Byte",
-    Type.INT16: "java.lang.Short",
-    Type.INT32: "java.lang.Integer",
-    Type.INT64: "java.lang.Long",
-    Type.FLOAT32: "java.lang.Float",
-    Type.FLOAT64: "java.lang.Double",
-    Type.BOOLEAN: "java.lang.Boolean",
-    Type.STRING: "java.lang.String",
-    Type.BYTES: "[B",
-    Type.ARRAY: "java.util.ArrayList",
-    Type.MAP: "java.util.HashMap",
-    Type.STRUCT: "org.apache.kafka.connect.data.Struct",
-}
-
-
-def java_class_name(value: Any, schema: Schema | None = None) -> str:
-    """The Java class Kafka would hold ``value`` in, for error messages that name it."""
-    if value is None:
-        return "null"
-    if schema is not None:
-        if schema.name in (DATE_NAME, TIME_NAME, TIMESTAMP_NAME):
-            return "java.util.Date"
-        if schema.name == DECIMAL_NAME:
-            return "java.math.BigDecimal"
-        return _SCHEMA_CLASS[schema.type]
-    if isinstance(value, bool):
-        return "java.lang.Boolean"
-    if isinstance(value, int):
-        return "java.lang.Long"
-    if isinstance(value, float):
-        return "java.lang.Double"
-    if isinstance(value, str):
-        return "java.lang.String"
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return "[B"
-    if isinstance(value, list):
-        return "java.util.ArrayList"
-    if isinstance(value, dict):
-        return "java.util.HashMap"
-    if isinstance(value, decimal.Decimal):
-        return "java.math.BigDecimal"
-    if isinstance(value, (_dt.date, _dt.time)):
-        return "java.util.Date"
-    if isinstance(value, Struct):
-        return "org.apache.kafka.connect.data.Struct"
-    return type(value).__qualname__
 
 
 # Doubles at or beyond this magnitude round to infinity as a float (max + half an ulp).

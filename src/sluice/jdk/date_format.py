@@ -22,10 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from sluice.api import _java_dates as jd
-from sluice.api.errors import ConfigError
+from sluice.jdk import dates as jd
 
-__all__ = ["JavaDateFormat", "JavaParseError"]
+__all__ = ["DatePatternError", "JavaDateFormat", "JavaParseError"]
 
 _PATTERN_CHARS: Final = "GyMdkHmsSEDFwWahKzZYuXL"
 _NUMERIC_OBEY: Final = frozenset("ydkHmsSDFwWhKYu")
@@ -125,6 +124,10 @@ _FIELD_OF: Final[dict[str, int]] = {
     "K": jd.HOUR,
     "u": jd.ISO_DAY_OF_WEEK,
 }
+
+
+class DatePatternError(ValueError):
+    """A pattern ``SimpleDateFormat`` rejects; the message is its ``IllegalArgumentException``'s."""
 
 
 class JavaParseError(ValueError):
@@ -291,7 +294,7 @@ def _match_longest(text: str, start: int, names: Sequence[str], first: int = 0) 
 class JavaDateFormat:
     """One compiled pattern; ``format`` and ``parse`` work on epoch milliseconds in UTC.
 
-    Raises :class:`~sluice.api.errors.ConfigError` for patterns Java rejects.
+    Raises :class:`DatePatternError` for patterns Java rejects.
     """
 
     __slots__ = (
@@ -309,7 +312,7 @@ class JavaDateFormat:
         try:
             self._tokens = _compile(pattern)
         except ValueError as e:
-            raise ConfigError(str(e)) from None
+            raise DatePatternError(str(e)) from None
         now = int(time.time() * 1000)
         start = jd.FieldResolver()
         f = jd.fields_from_millis(now)

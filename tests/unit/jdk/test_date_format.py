@@ -1,7 +1,6 @@
 import pytest
 
-from sluice.api import ConfigError
-from sluice.api._java_date_format import JavaDateFormat, JavaParseError
+from sluice.jdk.date_format import DatePatternError, JavaDateFormat, JavaParseError
 
 MILLIS = 1_700_000_123_456  # Tuesday 2023-11-14T22:15:23.456Z
 
@@ -72,5 +71,5 @@ def test_parse_failures() -> None:
     ],
 )
 def test_bad_patterns(pattern: str, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(DatePatternError, match=message):
         JavaDateFormat(pattern)
