@@ -5,9 +5,11 @@ Values arrive as PostgreSQL's text output: from ``pgoutput`` tuples while stream
 cannot disagree. Schemas follow Debezium's ``PostgresValueConverter``: ``io.debezium.time.*``
 logical names chosen by ``time.precision.mode`` and the column's precision, ``Decimal`` with a
 ``connect.decimal.precision`` parameter (or ``VariableScaleDecimal`` for an unconstrained
-``numeric``) by ``decimal.handling.mode``, ``io.debezium.data.Json``/``Uuid``, arrays of
-optional elements. A type with no mapping yields ``None``: Debezium leaves such a column out
-(with a warning) unless ``include.unknown.datatypes`` asks for its bytes.
+``numeric``) by ``decimal.handling.mode``, ``io.debezium.data.Json``/``Uuid``, ``bit(1)`` as a
+boolean and longer bit strings as ``io.debezium.data.Bits``, ``point`` as
+``io.debezium.data.geometry.Point``, arrays of optional elements. A type with no mapping yields
+``None``: Debezium leaves such a column out (with a warning) unless ``include.unknown.datatypes``
+asks for its bytes.
 
 A ``NULL`` in a ``NOT NULL`` column (a delete's old row carries only the key columns) becomes the
 type's zero value, as Debezium's converters fall back to, so the value still fits its schema.
@@ -19,6 +21,7 @@ import datetime as dt
 import decimal
 import math
 import re
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -53,8 +56,19 @@ BPCHAR_ARRAY, VARCHAR_ARRAY, INT8_ARRAY, FLOAT4_ARRAY, FLOAT8_ARRAY = 1014, 1015
 CHAR_ARRAY, DATE_ARRAY, NUMERIC_ARRAY, UUID_ARRAY = 1002, 1182, 1231, 2951
 JSON_ARRAY, JSONB_ARRAY, OID_ARRAY = 199, 3807, 1028
 TIMESTAMP_ARRAY, TIMESTAMPTZ_ARRAY = 1115, 1185
+BIT, VARBIT, POINT = 1560, 1562, 600
+BIT_ARRAY, VARBIT_ARRAY, POINT_ARRAY = 1561, 1563, 1017
 
 NO_TYPE_MODIFIER: Final = -1
+POINT_NAME: Final = "io.debezium.data.geometry.Point"
+VARIABLE_SCALE_NAME: Final = "io.debezium.data.VariableScaleDecimal"
+UNKNOWN_LENGTH: Final = 2**31 - 1
+"""pgjdbc's ``unknownLength`` (``Integer.MAX_VALUE``): the length it gives a ``varbit`` without
+one, which Debezium puts in the ``Bits`` schema's ``length``."""
+
+NEVER_MAPPED: Final = frozenset((VARBIT_ARRAY, POINT_ARRAY))
+"""Types whose schema Debezium's ``PostgresValueConverter`` declines outright (``return null``,
+"still need to be implemented"): the column is left out even with ``include.unknown.datatypes``."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +163,30 @@ def _parse_bytea(text: str) -> bytes:
             out.append(raw[i])
             i += 1
     return bytes(out)
+
+
+def _parse_bit(text: str) -> bool:
+    """``bit(1)`` (or ``varbit(1)``): Debezium's ``Integer.valueOf(text, 2) != 0``."""
+    return "1" in text
+
+
+def _parse_bits(text: str) -> bytes:
+    """A bit string as Debezium's ``convertBits`` gives it: the bits read as one binary number
+    (the last character is bit 0), as ``BitSet.toByteArray`` writes it: little-endian, as few
+    bytes as the highest set bit needs (none when no bit is set)."""
+    number = int(text, 2) if text else 0
+    return number.to_bytes((number.bit_length() + 7) // 8, "little")
+
+
+def _parse_point(text: str) -> tuple[float, float]:
+    """``(x,y)``, as pgjdbc's ``PGpoint`` reads it; :func:`map_column` makes the struct."""
+    x, _, y = text.strip().strip("()").partition(",")
+    return _parse_float(x.strip()), _parse_float(y.strip())
+
+
+def point_wkb(x: float, y: float) -> bytes:
+    """Debezium's ``Point.buildWKBPoint``: little-endian WKB of a 2D point."""
+    return struct.pack("<BIdd", 1, 1, x, y)
 
 
 def _parse_date(text: str) -> dt.date:
@@ -317,7 +355,7 @@ def parse_array(text: str) -> list[str | None]:
 def _variable_scale_schema() -> SchemaBuilder:
     return (
         SchemaBuilder.struct()
-        .name("io.debezium.data.VariableScaleDecimal")
+        .name(VARIABLE_SCALE_NAME)
         .version(1)
         .doc("Variable scaled decimal")
         .field("scale", SchemaBuilder.int32().build())
@@ -390,6 +428,40 @@ def _plain(value: decimal.Decimal) -> str:
 
 
 # -- the mapping ------------------------------------------------------------------------------
+
+
+def _point_schema() -> SchemaBuilder:
+    """Debezium's ``Point.builder()``."""
+    return (
+        SchemaBuilder.struct()
+        .name(POINT_NAME)
+        .version(1)
+        .doc("Geometry (POINT)")
+        .field("x", SchemaBuilder.float64().build())
+        .field("y", SchemaBuilder.float64().build())
+        .field("wkb", SchemaBuilder.bytes().optional().build())
+        .field("srid", SchemaBuilder.int32().optional().build())
+    )
+
+
+def _point_struct(schema: Schema, x: float, y: float) -> Struct:
+    """Debezium's ``Point.createValue``: no ``srid``."""
+    return Struct(schema).put("x", x).put("y", y).put("wkb", point_wkb(x, y))
+
+
+def _bits_mapping(column: ColumnInfo) -> tuple[SchemaBuilder, Converter]:
+    """``bit(n)``/``varbit(n)`` by the length pgjdbc reports (the type modifier; ``varbit``
+    without one: :data:`UNKNOWN_LENGTH`): a boolean for one bit, else ``io.debezium.data.Bits``
+    with the length as a parameter."""
+    length = column.type_modifier
+    if column.type_oid == VARBIT and length == NO_TYPE_MODIFIER:
+        length = UNKNOWN_LENGTH
+    if length > 1:
+        builder = _named(SchemaBuilder.bytes(), "io.debezium.data.Bits").parameter(
+            "length", str(length)
+        )
+        return builder, _parse_bits
+    return SchemaBuilder.bool(), _parse_bit
 
 
 def _temporal(column: ColumnInfo, settings: TypeSettings) -> tuple[SchemaBuilder, Converter] | None:
@@ -506,10 +578,16 @@ def _element_mapping(
         return _decimal_mapping(column, settings)
     if oid == MONEY:
         return _decimal_mapping(column, settings, money=True)
+    if oid in (BIT, VARBIT):
+        return _bits_mapping(column)
+    if oid == POINT:
+        return _point_schema(), _parse_point
     return _temporal(column, settings)
 
 
 _DEFAULT_PLACEHOLDERS: Final = {
+    "bit": "00",
+    "varbit": "0",
     "bool": "false",
     "bpchar": "",
     "varchar": "",
@@ -561,6 +639,8 @@ def _zero(schema: Schema) -> Any:
     from sluice.api import Type
 
     name = schema.name
+    if name == POINT_NAME:  # Debezium's convertPoint falls back to Point.createValue(0, 0)
+        return _point_struct(schema, 0.0, 0.0)
     if name == Decimal.LOGICAL_NAME:
         return decimal.Decimal(0).scaleb(-Decimal.scale_of(schema))
     if name == Date.LOGICAL_NAME:
@@ -610,9 +690,16 @@ def _default_value(column: ColumnInfo, builder: SchemaBuilder, convert: Converte
 
 
 def _wrap_struct(schema: Schema, convert: Converter) -> Converter:
-    """For ``VariableScaleDecimal``: build the struct with the schema the field really has
-    (optional or not), which is only known once the field's schema is built."""
-    if schema.name != "io.debezium.data.VariableScaleDecimal":
+    """For ``VariableScaleDecimal`` and ``Point``: build the struct with the schema the field
+    really has (optional or not), which is only known once the field's schema is built."""
+    if schema.name == POINT_NAME:
+
+        def to_point(text: Any) -> Struct:
+            x, y = convert(text)
+            return _point_struct(schema, x, y)
+
+        return to_point
+    if schema.name != VARIABLE_SCALE_NAME:
         return convert
 
     def to_struct(text: Any) -> Struct | None:
@@ -643,7 +730,7 @@ def map_column(column: ColumnInfo, settings: TypeSettings) -> ColumnMapping | No
     else:
         found = _element_mapping(column, settings)
     if found is None:
-        if not settings.include_unknown:
+        if not settings.include_unknown or column.type_oid in NEVER_MAPPED:
             return None
         found = SchemaBuilder.bytes(), lambda t: str(t).encode("utf-8")
     builder, convert = found

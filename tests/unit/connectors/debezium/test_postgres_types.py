@@ -67,9 +67,10 @@ def test_nulls_toast_and_unknown() -> None:
     assert required.convert(None) == ""  # Debezium's fallback for a required column
     assert required.convert(UNCHANGED_TOAST) == "__debezium_unavailable_value"
     assert _map(pt.BYTEA).convert("\\x00ff") == b"\x00\xff"
-    assert map_column(ColumnInfo("g", 600, -1, True), TypeSettings()) is None  # point
-    raw = map_column(ColumnInfo("g", 600, -1, True), TypeSettings(include_unknown=True))
-    assert raw is not None and raw.convert("(1,2)") == b"(1,2)"
+    box = 603  # Debezium 3.6 maps point, but not box
+    assert map_column(ColumnInfo("g", box, -1, True), TypeSettings()) is None
+    raw = map_column(ColumnInfo("g", box, -1, True), TypeSettings(include_unknown=True))
+    assert raw is not None and raw.convert("(1,2),(0,0)") == b"(1,2),(0,0)"
 
 
 def test_offsets_resume_and_flush() -> None:
