@@ -12,11 +12,13 @@ transaction), Debezium in Apache Kafka's own ``ConnectStandalone`` and sluice in
 worker, both writing JsonConverter records; the records are compared field by field, schemas
 included, after removing what legitimately differs: the topic prefix in names, processing
 timestamps, the connector version, and where each read its snapshot (binlog coordinates, thread).
+An incremental snapshot started by an ``execute-snapshot`` signal is compared the same way.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -278,3 +280,138 @@ def test_records_match_debezium(
         }
         assert not differ, f"source of record {index} (Debezium, sluice): {differ}"
         assert mine[1]["payload"] == theirs[1]["payload"], f"value of record {index}"
+
+
+def test_incremental_snapshot_matches_debezium(
+    kafka_bootstrap: str,
+    mariadb_database: DatabaseFactory,
+    java_worker: httpx.Client,
+    tmp_path: Path,
+) -> None:
+    """An ``execute-snapshot`` signal to a streaming connector (``snapshot.mode=no_data``): the
+    same read events, positioned at the chunk's close watermark, and the same records of the
+    signal table (the signal and the window watermarks: Debezium emits them like any row)."""
+    db = mariadb_database()
+    db.execute(
+        "CREATE TABLE inc (id INT PRIMARY KEY, name VARCHAR(20), price DECIMAL(10,2), "
+        "at DATETIME(3), stamp TIMESTAMP(6) NULL, color ENUM('red','green'), data BLOB, "
+        "d DOUBLE, flag BIT(1), yr YEAR)"
+    )
+    rows = 40  # one chunk (incremental.snapshot.chunk.size is 1024 on both sides)
+    db.executemany(
+        "INSERT INTO inc VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        [
+            (i, f"n{i}", i * 1.25, f"2024-02-03 04:05:{i:02}.789", f"2024-02-03 04:{i:02}:06.5",
+             ("red", "green")[i % 2], bytes([i, 255]), i / 3, i % 2, 2000 + i)
+            for i in range(1, rows + 1)
+        ],
+    )  # fmt: skip
+    tag = tmp_path.name[-6:].replace("_", "")
+    prefixes = {"java": f"ij{tag}", "sluice": f"is{tag}"}
+    configs = {}
+    for prefix in prefixes.values():
+        # A signal table per side (named after its prefix, which the normalization replaces): a
+        # connector acts on every row of its signal table, so one shared table would have each
+        # side snapshot on the other's watermarks too.
+        db.execute(
+            f"CREATE TABLE {prefix}_signal (id VARCHAR(42) PRIMARY KEY, "
+            "type VARCHAR(32) NOT NULL, data VARCHAR(2048))"
+        )
+        configs[prefix] = mariadb_config(
+            db,
+            prefix,
+            kafka_bootstrap,
+            **{
+                "table.include.list": f"{db.name}\\.(inc|{prefix}_signal)",
+                "snapshot.mode": "no_data",
+                "signal.data.collection": f"{db.name}.{prefix}_signal",
+            },
+        )
+    r = java_worker.put("/connectors/my/config", json=configs[prefixes["java"]])
+    assert r.status_code == 201, r.text
+    with EmbeddedWorker(
+        kafka_bootstrap,
+        tmp_path / "sluice",
+        {"key.converter": JSON, "value.converter": JSON},
+        [("my", configs[prefixes["sluice"]])],
+    ) as worker:
+        worker.wait_running("my")
+        wait_for(
+            lambda: connector_running(java_worker, "my"),
+            90,
+            0.5,
+            message=lambda: log_tail(tmp_path / "java.log"),
+        )
+        # both took their binlog position (the schema changes come after it): the signals,
+        # inserted later, reach both streams
+        for prefix in prefixes.values():
+            wait_for(lambda p=prefix: high_watermark(kafka_bootstrap, p) >= 1, 90)
+        signal = json.dumps({"data-collections": [f"{db.name}.inc"], "type": "incremental"})
+        for prefix in prefixes.values():
+            db.execute(
+                f"INSERT INTO {prefix}_signal VALUES ('ad-hoc-1', 'execute-snapshot', %s)",
+                (signal,),
+            )
+        # execute-snapshot; open, chunk, close; open, nothing left, close
+        signals_count = 5
+        got: dict[str, dict[str, list[tuple[Any, Any]]]] = {}
+        for side, prefix in prefixes.items():
+            topics = {"inc": (f"{prefix}.{db.name}.inc", rows)}
+            topics["signal"] = (f"{prefix}.{db.name}.{prefix}_signal", signals_count)
+            for topic, n in topics.values():
+                wait_for(
+                    lambda t=topic, n=n: high_watermark(kafka_bootstrap, t) >= n,
+                    60,
+                    message=lambda: log_tail(tmp_path / "java.log"),
+                )
+            got[side] = {k: _records(kafka_bootstrap, t, prefix, n) for k, (t, n) in topics.items()}
+            # the read events are where the chunk's close watermark is in the binlog: its
+            # file, pos, row, gtid, thread and server id (each side's watermark is its own;
+            # Debezium's BinlogSourceInfo takes them from the offset at the close event)
+            where = ("file", "pos", "row", "gtid", "thread", "server_id")
+            close = json.loads(consume_all(kafka_bootstrap, topics["signal"][0], 3)[2].value())
+            expected = tuple(close["payload"]["source"][k] for k in where)
+            assert close["payload"]["after"]["type"] == "snapshot-window-close", side
+            for m in consume_all(kafka_bootstrap, topics["inc"][0], rows):
+                source = json.loads(m.value())["payload"]["source"]
+                assert tuple(source[k] for k in where) == expected, side
+        for side, prefix in prefixes.items():  # and nothing more
+            assert high_watermark(kafka_bootstrap, f"{prefix}.{db.name}.inc") == rows, side
+            signal_topic = f"{prefix}.{db.name}.{prefix}_signal"
+            assert high_watermark(kafka_bootstrap, signal_topic) == signals_count, side
+    reads = [
+        (_positionless(theirs), _positionless(mine))
+        for theirs, mine in zip(got["java"]["inc"], got["sluice"]["inc"], strict=True)
+    ]
+    signals = [
+        (_positionless(_watermark_free(theirs)), _positionless(_watermark_free(mine)))
+        for theirs, mine in zip(got["java"]["signal"], got["sluice"]["signal"], strict=True)
+    ]
+    assert [theirs[1]["payload"]["after"]["type"] for theirs, _ in signals] == [
+        "execute-snapshot",
+        *["snapshot-window-open", "snapshot-window-close"] * 2,
+    ]
+    for index, (theirs, mine) in enumerate(reads + signals):
+        assert mine[0] == theirs[0], f"key of record {index}"
+        assert mine[1]["schema"] == theirs[1]["schema"], f"value schema of record {index}"
+        differences = _difference(theirs[1]["payload"], mine[1]["payload"])
+        assert not differences, (f"value of record {index}", differences)
+    assert reads[0][0][1]["payload"]["source"]["snapshot"] == "incremental"
+    assert [k["payload"]["id"] for k, _ in got["java"]["inc"]] == list(range(1, rows + 1))
+
+
+def _positionless(record: tuple[Any, Any]) -> tuple[Any, Any]:
+    """A normalized record without the binlog coordinates and GTID of its event: each side's
+    signal and watermark rows are binlog transactions of their own (and the read events take
+    their close watermark's, checked per side)."""
+    for field in ("file", "pos", "gtid"):
+        record[1]["payload"]["source"].pop(field, None)
+    return record
+
+
+def _watermark_free(record: tuple[Any, Any]) -> tuple[Any, Any]:
+    """A signal-table record without the chunk ids (random UUIDs) and the window timestamps
+    (each side's clock) its watermarks carry."""
+    text = re.sub(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", "UUID", json.dumps(record))
+    key, value = json.loads(re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+Z", "TIME", text))
+    return key, value

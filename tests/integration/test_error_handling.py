@@ -78,7 +78,8 @@ def test_tolerance_all_sends_bad_records_to_dlq(
     assert headers["__connect.errors.connector.name"] == b"dlq-sink"
     assert headers["__connect.errors.task.id"] == b"0"
     assert headers["__connect.errors.stage"] == b"VALUE_CONVERTER"
-    assert b"JsonConverter" in headers["__connect.errors.class.name"]
+    # Kafka Connect's valueConverter.getClass().getName()
+    assert headers["__connect.errors.class.name"] == b"org.apache.kafka.connect.json.JsonConverter"
     assert headers["__connect.errors.exception.class.name"]
     assert headers["__connect.errors.exception.stacktrace"]
 
@@ -170,6 +171,11 @@ def test_errant_record_reporter_routes_reported_records_to_dlq(
         wait_for(lambda: len(_sink_lines(out)) == 5, 30)
     assert [m.value() for m in bad] == [b"1", b"3", b"5", b"7", b"9"]
     assert dict(bad[0].headers())["__connect.errors.stage"] == b"TASK_PUT"
+    # Kafka Connect's WorkerErrantRecordReporter reports SinkTask.class, not the task's class
+    assert (
+        dict(bad[0].headers())["__connect.errors.class.name"]
+        == b"org.apache.kafka.connect.sink.SinkTask"
+    )
     assert dict(bad[0].headers())["__connect.errors.exception.message"] == b"odd value 1"
     assert _sink_lines(out) == ["0", "2", "4", "6", "8"]
 
@@ -206,4 +212,8 @@ def test_source_records_failing_transformation_go_to_dlq(
     assert first["source_offset"] == {"position": 6}
     headers = dict(bad[0].headers())
     assert headers["__connect.errors.stage"] == b"TRANSFORMATION"
+    assert (
+        headers["__connect.errors.class.name"]
+        == b"org.apache.kafka.connect.transforms.ExtractField$Value"
+    )
     assert headers["__connect.errors.connector.name"] == b"src-dlq"

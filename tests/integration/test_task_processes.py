@@ -323,3 +323,6 @@ def test_dead_letter_queue_and_errant_reporter_in_task_processes(
     assert sorted(m.value() for m in bad) == [b"oops", b"{bad"]
     assert [m.value() for m in reported] == [b"1", b"3"]
     assert {dict(m.headers())["__connect.errors.stage"] for m in bad} == {b"VALUE_CONVERTER"}
+    assert {dict(m.headers())["__connect.errors.class.name"] for m in bad} == {
+        b"org.apache.kafka.connect.json.JsonConverter"
+    }

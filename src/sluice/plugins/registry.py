@@ -22,6 +22,7 @@ them) and named in the error of a lookup that finds no plugin.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -53,6 +54,7 @@ __all__ = [
     "PluginError",
     "PluginFailure",
     "PluginRegistry",
+    "java_class_name",
     "short_names",
 ]
 
@@ -368,6 +370,21 @@ class PluginRegistry:
         target = f"{cls.__module__}:{cls.__qualname__}"
         return self._primary.get(target, f"{cls.__module__}.{cls.__qualname__}")
 
+    def reported_name(self, cls: type, configured: str | None = None) -> str:
+        """The class name Kafka Connect would print for a plugin loaded as ``configured``.
+
+        Kafka prints ``getClass().getName()`` of the class it loaded, so a fully qualified name
+        the plugin was configured by (``org.apache.kafka.connect.transforms.Cast$Value``) is
+        reported as written; a short alias, a ``module:Class`` path or a name registered for
+        another class gives way to :meth:`display_name`.
+        """
+        if configured is not None:
+            name = configured.strip()
+            target = f"{cls.__module__}:{cls.__qualname__}"
+            if "." in name and ":" not in name and self._names.get(name) == target:
+                return name
+        return self.display_name(cls)
+
     def plugins(self, kinds: Iterable[str] | None = None) -> list[PluginDesc]:
         """Installed plugins of the given kinds, loading each to learn its kind and version."""
         wanted = set(kinds) if kinds is not None else set(KINDS)
@@ -392,3 +409,15 @@ class PluginRegistry:
 
     def aliases(self) -> Mapping[str, str]:
         return dict(self._names)
+
+
+@functools.cache
+def _bundled_registry() -> PluginRegistry:
+    return PluginRegistry(entry_points=False)
+
+
+def java_class_name(cls: type) -> str:
+    """The name Kafka Connect would report for a plugin class known without its configured name
+    (a bundled stand-in's Kafka class name, else ``module.Class``). Builds a registry of the
+    bundled plugins the first time: meant for error reports and build time, not hot paths."""
+    return _bundled_registry().display_name(cls)

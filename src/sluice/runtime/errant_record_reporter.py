@@ -9,18 +9,21 @@ outstanding reports are durable.
 from __future__ import annotations
 
 import concurrent.futures
-from typing import Any
+from typing import Any, Final
 
 from sluice.api import ErrantRecordReporter, SinkRecord
 from sluice.runtime.errors import ConsumedRecord, ErrorHandler, Stage, ToleranceExceededError
 
-__all__ = ["WorkerErrantRecordReporter"]
+__all__ = ["SINK_TASK_CLASS", "WorkerErrantRecordReporter"]
+
+SINK_TASK_CLASS: Final = "org.apache.kafka.connect.sink.SinkTask"
+"""The executing class of every report (``__connect.errors.class.name``): Kafka Connect's
+``WorkerErrantRecordReporter`` passes ``SinkTask.class``, whatever the task's own class."""
 
 
 class WorkerErrantRecordReporter(ErrantRecordReporter):
-    def __init__(self, errors: ErrorHandler, task_class: str) -> None:
+    def __init__(self, errors: ErrorHandler) -> None:
         self.errors = errors
-        self.task_class = task_class
         self.batch: dict[tuple[str, int, int], ConsumedRecord] = {}
         self.failure: ToleranceExceededError | None = None
         self.futures: list[concurrent.futures.Future[None]] = []
@@ -45,7 +48,7 @@ class WorkerErrantRecordReporter(ErrantRecordReporter):
         try:
             self.errors.fail(
                 Stage.TASK_PUT,
-                self.task_class,
+                SINK_TASK_CLASS,
                 error,
                 consumed=consumed,
                 record=record,

@@ -3,6 +3,10 @@
 Transforms run in the order listed; a transform returning ``None`` drops the record and ends the
 chain. With ``transforms.<alias>.predicate`` a transform applies only where the predicate holds,
 inverted by ``transforms.<alias>.negate``.
+
+When a record fails, :meth:`TransformationChain.failed_class` names the transformation of the
+stage that raised, as Kafka Connect's ``TransformationChain`` reports a stage's
+``transformClass()`` (also when the stage's predicate is what failed).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sluice.api import ConfigError, ConnectRecord, Predicate, Transformation
-from sluice.plugins.registry import PluginError, PluginRegistry
+from sluice.plugins.registry import PluginError, PluginRegistry, java_class_name
 from sluice.transforms.base import KeyOrValueTransformation, apply_steps
 
 __all__ = ["TransformationChain", "TransformationStage", "build_chain"]
@@ -37,6 +41,13 @@ class TransformationStage(Generic[R]):
     transformation: Transformation[R]
     predicate: Predicate[R] | None = None
     negate: bool = False
+    class_name: str = ""
+    """The transformation's class as Kafka Connect reports it (``__connect.errors.class.name``):
+    the configured ``transforms.<alias>.type`` or the registry's name for the class."""
+
+    def __post_init__(self) -> None:
+        if not self.class_name:
+            self.class_name = java_class_name(type(self.transformation))
 
     def apply(self, record: R) -> R | None:
         if self.predicate is not None and self.predicate.test(record) == self.negate:
@@ -50,16 +61,22 @@ class TransformationChain(Generic[R]):
     def __init__(self, stages: Sequence[TransformationStage[R]]) -> None:
         self.stages = list(stages)
         self._segments = _segments(self.stages)
+        self._failed: TransformationStage[R] | None = None
+        """The stage that raised out of the last failed :meth:`apply`."""
 
     def __bool__(self) -> bool:
         return bool(self.stages)
 
     def apply(self, record: R) -> R | None:
-        for stage in self.stages:
-            result = stage.apply(record)
-            if result is None:
-                return None
-            record = result
+        try:
+            for stage in self.stages:
+                result = stage.apply(record)
+                if result is None:
+                    return None
+                record = result
+        except Exception:
+            self._failed = stage  # for failed_class(); the loop has bound it
+            raise
         return record
 
     @property
@@ -98,9 +115,13 @@ class TransformationChain(Generic[R]):
             results[i] = r
         return results
 
-    def stage_class(self, record: R) -> str:
-        """Best guess at the class that failed, for error reports (the first stage's class)."""
-        return type(self.stages[0].transformation).__qualname__ if self.stages else ""
+    def failed_class(self) -> str:
+        """The class name of the stage whose transformation (or predicate) raised out of the
+        last :meth:`apply`, for error reports (the first stage's if none is known)."""
+        stage = self._failed
+        if stage is None:
+            stage = self.stages[0] if self.stages else None
+        return stage.class_name if stage is not None else ""
 
     def close(self) -> None:
         for stage in self.stages:
@@ -178,5 +199,6 @@ def build_chain(config: Mapping[str, Any], registry: PluginRegistry) -> Transfor
                 )
         transformation: Transformation[Any] = cls()
         transformation.configure(sub)
-        stages.append(TransformationStage(alias, transformation, pred, negate))
+        name = registry.reported_name(cls, str(config[prefix + "type"]))
+        stages.append(TransformationStage(alias, transformation, pred, negate, name))
     return TransformationChain(stages)

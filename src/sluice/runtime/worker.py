@@ -401,12 +401,18 @@ class Worker:
         worker_cfg = self.config
         dlq = self._dead_letter_queue(id, conn_config, parsed.errors)
         errors = ErrorHandler.from_config(id.connector, id.task, parsed.errors, dlq)
+        key_converter, key_class = self._converter("key", conn_config, parsed)
+        value_converter, value_class = self._converter("value", conn_config, parsed)
+        header_converter, header_class = self._header_converter(conn_config, parsed)
         pipeline = RecordPipeline(
-            self._converter("key", conn_config, parsed),
-            self._converter("value", conn_config, parsed),
-            self._header_converter(conn_config, parsed),
+            key_converter,
+            value_converter,
+            header_converter,
             build_chain(conn_config, self.registry),
             errors,
+            key_class,
+            value_class,
+            header_class,
         )
         flush = (worker_cfg.offset_flush_interval, worker_cfg.offset_flush_timeout)
         if not worker_cfg.get_boolean("topic.tracking.enable"):
@@ -444,9 +450,7 @@ class Worker:
             consumer_props = self.consumer_config(id, conn_config)
             max_poll = int(consumer_props.pop("max.poll.records", 500))
             reporter = (
-                WorkerErrantRecordReporter(errors, task_cls.__qualname__)
-                if dlq or parsed.errors.log_enable
-                else None
+                WorkerErrantRecordReporter(errors) if dlq or parsed.errors.log_enable else None
             )
             consumer_config = to_librdkafka(consumer_props)
             self._watch_client(id, consumer_config, "consumer")
@@ -506,8 +510,10 @@ class Worker:
     # -- converters and clients ---------------------------------------------------------------
     def _converter_plugin(
         self, kind: str, conn_config: Mapping[str, str], parsed: ConnectorConfig
-    ) -> tuple[Any, dict[str, str]]:
-        """An instance of the ``<kind>.converter`` class and its settings (prefix stripped).
+    ) -> tuple[Any, dict[str, str], str]:
+        """An instance of the ``<kind>.converter`` class, its settings (prefix stripped) and its
+        class name as Kafka Connect reports it (the configured name, as Kafka prints
+        ``getClass().getName()`` of the class it loaded).
 
         The connector's own setting wins, with its own sub-settings; otherwise the worker's.
         """
@@ -526,21 +532,23 @@ class Worker:
         except PluginError as e:
             raise ConfigError.invalid(key, class_name, str(e)) from e
         sub.setdefault("converter.type", kind)
-        return cls(), sub
+        return cls(), sub, self.registry.reported_name(cls, class_name)
 
     def _converter(
         self, kind: str, conn_config: Mapping[str, str], parsed: ConnectorConfig
-    ) -> Converter:
-        conv, sub = self._converter_plugin(kind, conn_config, parsed)
+    ) -> tuple[Converter, str]:
+        """The configured ``<kind>.converter`` and its class name for error reports."""
+        conv, sub, name = self._converter_plugin(kind, conn_config, parsed)
         conv.configure(sub, kind == "key")
-        return conv  # type: ignore[no-any-return]
+        return conv, name
 
     def _header_converter(
         self, conn_config: Mapping[str, str], parsed: ConnectorConfig
-    ) -> HeaderConverter:
-        conv, sub = self._converter_plugin("header", conn_config, parsed)
+    ) -> tuple[HeaderConverter, str]:
+        """The configured ``header.converter`` and its class name for error reports."""
+        conv, sub, name = self._converter_plugin("header", conn_config, parsed)
         conv.configure(sub)
-        return conv  # type: ignore[no-any-return]
+        return conv, name
 
     def _overrides(self, conn_config: Mapping[str, str], prefix: str) -> dict[str, str]:
         """The connector's ``prefix`` client settings, if the worker's override policy

@@ -239,7 +239,7 @@ class WorkerSinkTask(WorkerTask):
         except Exception as e:
             _, transformed = self.errors.retry(
                 Stage.TRANSFORMATION,
-                chain.stage_class(record),
+                chain.failed_class(),
                 partial(chain.apply, record),
                 e,
                 consumed=self._consumed(msg),
@@ -320,7 +320,7 @@ class WorkerSinkTask(WorkerTask):
             except Exception as e:
                 ok, key = self.errors.retry(
                     Stage.KEY_CONVERTER,
-                    type(self.key_converter).__qualname__,
+                    self.key_converter_class,
                     partial(key_conv, topic, msg.key(), headers),
                     e,
                     consumed=self._consumed(msg),
@@ -332,7 +332,7 @@ class WorkerSinkTask(WorkerTask):
             except Exception as e:
                 ok, value = self.errors.retry(
                     Stage.VALUE_CONVERTER,
-                    type(self.value_converter).__qualname__,
+                    self.value_converter_class,
                     partial(value_conv, topic, msg.value(), headers),
                     e,
                     consumed=self._consumed(msg),
@@ -371,7 +371,7 @@ class WorkerSinkTask(WorkerTask):
             except Exception as e:
                 ok, sv = self.errors.retry(
                     Stage.HEADER_CONVERTER,
-                    type(conv).__qualname__,
+                    self.header_converter_class,
                     partial(conv.to_connect_header, topic, k, v),
                     e,
                     consumed=self._consumed(msg),

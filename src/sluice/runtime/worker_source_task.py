@@ -15,7 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 
@@ -39,6 +39,10 @@ from sluice.storage.states import ConnectorTaskId, TargetState
 __all__ = ["WorkerSourceTask"]
 
 _MISSING: Any = object()
+
+PRODUCE_CLASS: Final = "org.apache.kafka.connect.runtime.WorkerSourceTask"
+"""The executing class Kafka Connect reports for a record the producer failed to send
+(``WorkerSourceTask`` passes ``WorkerSourceTask.class`` with ``Stage.KAFKA_PRODUCE``)."""
 
 _Converted = tuple[Any, Any, list[tuple[str, str | bytes | None]] | None]
 """A record ready for the producer: key bytes, value bytes, Kafka headers."""
@@ -234,7 +238,7 @@ class WorkerSourceTask(WorkerTask):
     def _handle_failures(self) -> None:
         failures, self._failures = self._failures, []
         for batch, err in failures:
-            self.errors.fail(Stage.KAFKA_PRODUCE, "Producer", KafkaException(err))
+            self.errors.fail(Stage.KAFKA_PRODUCE, PRODUCE_CLASS, KafkaException(err))
             batch.pending -= 1
 
     def _send(self, records: list[SourceRecord]) -> None:
@@ -262,7 +266,7 @@ class WorkerSourceTask(WorkerTask):
         except Exception as e:
             _, transformed = self.errors.retry(
                 Stage.TRANSFORMATION,
-                chain.stage_class(record),
+                chain.failed_class(),
                 partial(chain.apply, record),
                 e,
                 record=record,
@@ -320,9 +324,12 @@ class WorkerSourceTask(WorkerTask):
             try:
                 converted.append(convert())
             except Exception as e:
-                ok, data = self.errors.retry(
-                    stage, type(converter).__qualname__, convert, e, record=record
+                name = (
+                    self.key_converter_class
+                    if stage is Stage.KEY_CONVERTER
+                    else self.value_converter_class
                 )
+                ok, data = self.errors.retry(stage, name, convert, e, record=record)
                 if not ok:
                     return None
                 converted.append(data)
@@ -407,7 +414,11 @@ class WorkerSourceTask(WorkerTask):
                     data = convert()
                 except Exception as e:
                     ok, data = self.errors.retry(
-                        Stage.HEADER_CONVERTER, type(conv).__qualname__, convert, e, record=record
+                        Stage.HEADER_CONVERTER,
+                        self.header_converter_class,
+                        convert,
+                        e,
+                        record=record,
                     )
                     if not ok:
                         continue

@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 from sluice.api import ConnectRecord, Converter, HeaderConverter
 from sluice.kafka.clients import REAL_CLIENTS, KafkaClients
+from sluice.plugins.registry import java_class_name
 from sluice.runtime import log_context, problem_log, task_problems
 from sluice.runtime.dead_letter_queue import DeadLetterQueueReporter
 from sluice.runtime.errors import ErrorHandler
@@ -108,6 +109,19 @@ class RecordPipeline:
     header_converter: HeaderConverter
     chain: TransformationChain[Any]
     errors: ErrorHandler
+    key_converter_class: str = ""
+    value_converter_class: str = ""
+    header_converter_class: str = ""
+    """The converters' class names as Kafka Connect reports them (``__connect.errors.class.name``
+    of a converter failure): the configured class name, else the registry's name for the class."""
+
+    def __post_init__(self) -> None:
+        if not self.key_converter_class:
+            self.key_converter_class = java_class_name(type(self.key_converter))
+        if not self.value_converter_class:
+            self.value_converter_class = java_class_name(type(self.value_converter))
+        if not self.header_converter_class:
+            self.header_converter_class = java_class_name(type(self.header_converter))
 
 
 class WorkerTask(abc.ABC):
@@ -141,6 +155,9 @@ class WorkerTask(abc.ABC):
         self.key_converter = pipeline.key_converter
         self.value_converter = pipeline.value_converter
         self.header_converter = pipeline.header_converter
+        self.key_converter_class = pipeline.key_converter_class
+        self.value_converter_class = pipeline.value_converter_class
+        self.header_converter_class = pipeline.header_converter_class
         self.chain = pipeline.chain
         self._chain_batchable = pipeline.chain.batchable
         self.errors = pipeline.errors

@@ -82,7 +82,7 @@ def test_a_report_goes_through_the_error_handler_to_the_dlq_with_the_consumed_by
 ) -> None:
     producer = FakeProducer({})
     errors = ErrorHandler("snk", 0, tolerate_all=True, reporters=[_dlq(producer, closing)])
-    reporter = WorkerErrantRecordReporter(errors, "OddSink")
+    reporter = WorkerErrantRecordReporter(errors)
     reporter.batch[("orders", 0, 7)] = _raw(7, b"raw seven")
     future = reporter.report(_record(7, "seven"), DataError("odd value 7"))
     assert producer.produced == [
@@ -100,7 +100,7 @@ def test_a_report_goes_through_the_error_handler_to_the_dlq_with_the_consumed_by
                 ("__connect.errors.connector.name", b"snk"),
                 ("__connect.errors.task.id", b"0"),
                 ("__connect.errors.stage", b"TASK_PUT"),
-                ("__connect.errors.class.name", b"OddSink"),
+                ("__connect.errors.class.name", b"org.apache.kafka.connect.sink.SinkTask"),
                 (
                     "__connect.errors.exception.class.name",
                     b"org.apache.kafka.connect.errors.DataException",
@@ -125,7 +125,7 @@ def test_a_report_goes_through_the_error_handler_to_the_dlq_with_the_consumed_by
 def test_a_record_the_batch_does_not_hold_goes_out_as_json(closing: list[ErrorReporter]) -> None:
     producer = FakeProducer({})
     errors = ErrorHandler("snk", 0, tolerate_all=True, reporters=[_dlq(producer, closing)])
-    WorkerErrantRecordReporter(errors, "OddSink").report(_record(9, "nine"), DataError("odd"))
+    WorkerErrantRecordReporter(errors).report(_record(9, "nine"), DataError("odd"))
     assert producer.produced[0].value() == (
         b'{"topic":"orders","partition":0,"key":null,"value":"nine",'
         b'"source_partition":null,"source_offset":null}'
@@ -140,7 +140,7 @@ def test_a_failed_dlq_produce_fails_the_reports_future(closing: list[ErrorReport
     producer = FakeProducer({})
     dlq = _dlq(producer, closing)
     reporter = WorkerErrantRecordReporter(
-        ErrorHandler("snk", 0, tolerate_all=True, reporters=[dlq]), "OddSink"
+        ErrorHandler("snk", 0, tolerate_all=True, reporters=[dlq])
     )
     producer.fail_next = 1
     future = reporter.report(_record(1, "one"), DataError("odd"))
@@ -157,7 +157,7 @@ def test_the_future_waits_for_every_dlq_it_was_sent_to(closing: list[ErrorReport
     errors = ErrorHandler(
         "snk", 0, tolerate_all=True, reporters=[_dlq(first, closing), _dlq(second, closing)]
     )
-    reporter = WorkerErrantRecordReporter(errors, "OddSink")
+    reporter = WorkerErrantRecordReporter(errors)
     future = reporter.report(_record(1, "one"), DataError("odd"))
     with second.lock:  # the second DLQ has not answered yet
         first.ack()
@@ -173,7 +173,7 @@ def test_the_future_fails_with_the_first_failed_dlq(closing: list[ErrorReporter]
     errors = ErrorHandler(
         "snk", 0, tolerate_all=True, reporters=[_dlq(first, closing), _dlq(second, closing)]
     )
-    future = WorkerErrantRecordReporter(errors, "OddSink").report(_record(1, "1"), DataError("x"))
+    future = WorkerErrantRecordReporter(errors).report(_record(1, "1"), DataError("x"))
     with first.lock, second.lock:
         first.ack()
         second.ack()
@@ -188,13 +188,14 @@ def test_with_only_the_log_the_future_is_done_at_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     errors = ErrorHandler("snk", 0, tolerate_all=True, reporters=[LogReporter(False)])
-    reporter = WorkerErrantRecordReporter(errors, "OddSink")
+    reporter = WorkerErrantRecordReporter(errors)
     reporter.batch[("orders", 0, 3)] = _raw(3, b"raw")
     caplog.set_level(logging.ERROR, logger="sluice.runtime.errors")
     future = reporter.report(_record(3, "three"), DataError("odd value 3"))
     assert future.done() and future.result() is None
     assert [r.getMessage() for r in caplog.records] == [
-        "Error encountered in task snk-0. Executing stage 'TASK_PUT' with class 'OddSink', "
+        "Error encountered in task snk-0. Executing stage 'TASK_PUT' with class "
+        "'org.apache.kafka.connect.sink.SinkTask', "
         "where consumed record is {topic='orders', partition=0, offset=3}."
     ]
     assert errors.errors_logged == 1
@@ -205,7 +206,7 @@ def test_under_tolerance_none_the_first_report_fails_the_task(
 ) -> None:
     producer = FakeProducer({})
     errors = ErrorHandler("snk", 0, tolerate_all=False, reporters=[_dlq(producer, closing)])
-    reporter = WorkerErrantRecordReporter(errors, "OddSink")
+    reporter = WorkerErrantRecordReporter(errors)
     first = reporter.report(_record(1, "one"), DataError("odd value 1"))
     second = reporter.report(_record(3, "three"), DataError("odd value 3"))
     failure = first.exception(timeout=0)
@@ -275,7 +276,7 @@ def _start_reporting(
         None,
         1.0,
         5.0,
-        errant_reporter=WorkerErrantRecordReporter(errors, type(sink).__qualname__),
+        errant_reporter=WorkerErrantRecordReporter(errors),
         clients=doubles(consumer=consumer, clock=clock),
     )
     task.start_thread()

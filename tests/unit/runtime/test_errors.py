@@ -25,13 +25,15 @@ class Recorder(ErrorReporter):
 def test_tolerance_none_fails_with_kafkas_message() -> None:
     h = ErrorHandler.from_config("c", 0, ErrorHandlingConfig.parse({"errors.tolerance": "none"}))
     with pytest.raises(ToleranceExceededError, match="Tolerance exceeded in error handler"):
-        h.fail(Stage.VALUE_CONVERTER, "JsonConverter", DataError("bad"))
+        h.fail(
+            Stage.VALUE_CONVERTER, "org.apache.kafka.connect.json.JsonConverter", DataError("bad")
+        )
 
 
 def test_untolerable_stage_fails_even_with_all() -> None:
     h = ErrorHandler.from_config("c", 0, ErrorHandlingConfig.parse({"errors.tolerance": "all"}))
     with pytest.raises(ToleranceExceededError, match="Unhandled exception in error handler"):
-        h.fail(Stage.TASK_PUT, "SinkTask", ValueError("boom"))
+        h.fail(Stage.TASK_PUT, "org.apache.kafka.connect.sink.SinkTask", ValueError("boom"))
 
 
 def test_tolerated_failures_are_reported_and_counted() -> None:
@@ -39,11 +41,12 @@ def test_tolerated_failures_are_reported_and_counted() -> None:
     h = ErrorHandler.from_config(
         "c", 3, ErrorHandlingConfig.parse({"errors.tolerance": "ALL"}), [rec]
     )
-    h.fail(Stage.TRANSFORMATION, "Cast", DataError("x"))
+    h.fail(Stage.TRANSFORMATION, "org.apache.kafka.connect.transforms.Cast$Value", DataError("x"))
     assert h.total_failures == 1 and h.total_skipped == 1
     assert rec.reports[0].stage is Stage.TRANSFORMATION
     assert rec.reports[0].describe(False) == (
-        "Error encountered in task c-3. Executing stage 'TRANSFORMATION' with class 'Cast'."
+        "Error encountered in task c-3. Executing stage 'TRANSFORMATION' with class "
+        "'org.apache.kafka.connect.transforms.Cast$Value'."
     )
 
 
@@ -90,5 +93,10 @@ def test_log_reporter_is_added_by_config(caplog: pytest.LogCaptureFixture) -> No
             }
         ),
     )
-    h.fail(Stage.VALUE_CONVERTER, "JsonConverter", DataError("bad json"), record="R")
+    h.fail(
+        Stage.VALUE_CONVERTER,
+        "org.apache.kafka.connect.json.JsonConverter",
+        DataError("bad json"),
+        record="R",
+    )
     assert "where source record is = 'R'" in caplog.text

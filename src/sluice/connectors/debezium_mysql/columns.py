@@ -349,16 +349,14 @@ def _epoch_micros(value: dt.datetime) -> int:
 
 
 def _zoned(value: dt.datetime, fsp: int | None) -> str:
-    """``ZonedTimestamp.toIsoString``: UTC with ``Z``; exactly ``fsp`` fraction digits when the
-    column has a precision, otherwise ISO_OFFSET_DATE_TIME's shortest form."""
+    """``ZonedTimestamp.toIsoString``: UTC with ``Z``; exactly ``fsp`` fraction digits when
+    given, otherwise ISO_OFFSET_DATE_TIME's form (no trailing zeros)."""
     base = value.strftime("%Y-%m-%dT%H:%M:%S")
     if fsp:
         frac = f"{value.microsecond:06d}{'0' * 3}"[:fsp]
         return f"{base}.{frac}Z"
     if value.microsecond:
-        digits = f"{value.microsecond:06d}"
-        frac = digits[:3] if digits[3:] == "000" else digits
-        return f"{base}.{frac}Z"
+        return f"{base}.{f'{value.microsecond:06d}'.rstrip('0')}Z"
     return base + "Z"
 
 
@@ -405,8 +403,11 @@ def _decimal_value(mode: DecimalMode, value: Any, scale: int) -> Any:
     return d.quantize(decimal.Decimal(1).scaleb(-scale)) if d.as_tuple().exponent != -scale else d
 
 
-def convert(col: Column, value: Any, s: Settings) -> Any:
-    """``value`` of ``col`` as its field schema holds it (``None`` stays ``None``)."""
+def convert(col: Column, value: Any, s: Settings, read: bool = False) -> Any:
+    """``value`` of ``col`` as its field schema holds it (``None`` stays ``None``). ``read``:
+    the value comes from a snapshot's query, where Debezium has JDBC's ``java.sql.Timestamp``
+    for a TIMESTAMP, which it formats without padding the fraction to the column's precision
+    (the binlog's ``ZonedDateTime`` gets exactly that many digits)."""
     if value is None:
         return None
     t = col.base_type
@@ -467,7 +468,7 @@ def convert(col: Column, value: Any, s: Settings) -> Any:
     if t == "TIMESTAMP":
         if not isinstance(value, dt.datetime):
             return None
-        return _zoned(value, col.length)
+        return _zoned(value, None if read else col.length)
     raise UnsupportedTypeError(f"Column {col.name} has type {col.type_name}, not supported")
 
 

@@ -294,27 +294,32 @@ class RecordFactory:
     def topic(self, model: TableModel) -> str:
         return f"{self.s.topic_prefix}.{model.id.db}.{model.id.table}"
 
-    def _row_struct(self, model: TableModel, row: Mapping[str, Any]) -> Struct:
+    def _row_struct(self, model: TableModel, row: Mapping[str, Any], read: bool) -> Struct:
         _, value_schema = model.schemas(self.s)
         by_name = {c.name: c for c in model.columns}
-        values = [convert(by_name[f.name], row.get(f.name), self.s) for f in value_schema.fields]
+        values = [
+            convert(by_name[f.name], row.get(f.name), self.s, read) for f in value_schema.fields
+        ]
         st = Struct(value_schema)
         for f, v in zip(value_schema.fields, values, strict=True):
             st.put(f, v)
         return st
 
-    def _key_struct(self, model: TableModel, row: Mapping[str, Any]) -> Struct | None:
+    def _key_struct(
+        self, model: TableModel, row: Mapping[str, Any], read: bool = False
+    ) -> Struct | None:
         key_schema, _ = model.schemas(self.s)
         if key_schema is None:
             return None
         by_name = {c.name: c for c in model.columns}
         st = Struct(key_schema)
         for f in key_schema.fields:
-            st.put(f, convert(by_name[f.name], row.get(f.name), self.s))
+            st.put(f, convert(by_name[f.name], row.get(f.name), self.s, read))
         return st
 
     def key(self, model: TableModel, row: Mapping[str, Any]) -> Struct | None:
-        """The record key of ``row`` (``None`` without a primary key)."""
+        """The record key of ``row`` (``None`` without a primary key), with its values as the
+        binlog gives them (the incremental snapshot matches read rows to streamed changes)."""
         return self._key_struct(model, row)
 
     # -- records ----------------------------------------------------------------------------------
@@ -327,19 +332,21 @@ class RecordFactory:
         pos: SourcePosition,
         offset: Mapping[str, Any],
     ) -> list[SourceRecord]:
-        """The change event for one row (and its tombstone after a delete)."""
+        """The change event for one row (and its tombstone after a delete); ``op`` ``r``: a row
+        a snapshot's query read."""
+        read = op == "r"
         envelope = self.envelope_schema(model)
         key_schema, _ = model.schemas(self.s)
         now = time.time_ns()
         value = Struct(envelope)
         if before is not None:
-            value.put("before", self._row_struct(model, before))
+            value.put("before", self._row_struct(model, before, read))
         if after is not None:
-            value.put("after", self._row_struct(model, after))
+            value.put("after", self._row_struct(model, after, read))
         value.put("source", self.source(pos, model.id.db, model.id.table))
         value.put("op", op).put("ts_ms", now // 1_000_000).put("ts_us", now // 1000)
         value.put("ts_ns", now)
-        key = self._key_struct(model, after if after is not None else before or {})
+        key = self._key_struct(model, after if after is not None else before or {}, read)
         topic = self.topic(model)
         out = [
             SourceRecord(

@@ -138,6 +138,17 @@ def test_both_readers_convert_alike(
     assert convert(c, binlog_value, s) == expected
 
 
+def test_read_timestamps_are_not_padded_to_their_precision() -> None:
+    """A TIMESTAMP a snapshot reads is Debezium's ``java.sql.Timestamp`` (ISO_OFFSET_DATE_TIME,
+    no trailing zeros), a streamed one its ``ZonedDateTime`` (exactly fsp digits): both seen
+    beside Debezium's MariaDbConnector 3.5.0.Final."""
+    c = col("timestamp(6)", DATETIME_PRECISION=6)
+    value = dt.datetime(2024, 2, 3, 4, 5, 6, 500000)
+    assert convert(c, value, settings(), read=True) == "2024-02-03T04:05:06.5Z"
+    assert convert(c, value, settings()) == "2024-02-03T04:05:06.500000Z"
+    assert convert(c, value.replace(microsecond=0), settings(), read=True) == "2024-02-03T04:05:06Z"
+
+
 @pytest.mark.parametrize(
     ("decoded", "true"),
     [
