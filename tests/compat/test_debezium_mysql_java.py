@@ -27,11 +27,10 @@ import httpx
 import pytest
 
 from sluice.devkafka import find_pom
-from sluice.testing import EmbeddedWorker, wait_for
+from sluice.testing import wait_for
 from tests.fixtures.databases import DatabaseFactory, TestDatabase
-from tests.fixtures.debezium import mariadb_config
+from tests.fixtures.debezium import JSON, both_sides, mariadb_config, signal_table
 from tests.fixtures.java_connect import (
-    connector_running,
     java_standalone,
     log_tail,
     maven_plugins,
@@ -41,7 +40,6 @@ from tests.fixtures.worker_process import high_watermark
 
 pytestmark = pytest.mark.compat
 
-JSON = "org.apache.kafka.connect.json.JsonConverter"
 POM = Path(__file__).with_name("debezium_mysql") / "pom.xml"
 
 
@@ -212,23 +210,14 @@ def test_records_match_debezium(
         db.execute(f"INSERT INTO cmp VALUES ({row.format(i=i)})")
     tag = tmp_path.name[-6:].replace("_", "")
     prefixes = {"java": f"mj{tag}", "sluice": f"ms{tag}"}
-    r = java_worker.put(
-        "/connectors/my/config", json=_config(db, prefixes["java"], kafka_bootstrap)
-    )
-    assert r.status_code == 201, r.text
-    with EmbeddedWorker(
+    with both_sides(
+        java_worker,
         kafka_bootstrap,
-        tmp_path / "sluice",
-        {"key.converter": JSON, "value.converter": JSON},
-        [("my", _config(db, prefixes["sluice"], kafka_bootstrap))],
-    ) as worker:
-        worker.wait_running("my")
-        wait_for(
-            lambda: connector_running(java_worker, "my"),
-            90,
-            0.5,
-            message=lambda: log_tail(tmp_path / "java.log"),
-        )
+        tmp_path,
+        "my",
+        _config(db, prefixes["java"], kafka_bootstrap),
+        _config(db, prefixes["sluice"], kafka_bootstrap),
+    ):
         topics = {side: f"{p}.{db.name}.cmp" for side, p in prefixes.items()}
         for topic in topics.values():
             wait_for(
@@ -313,10 +302,7 @@ def test_incremental_snapshot_matches_debezium(
         # A signal table per side (named after its prefix, which the normalization replaces): a
         # connector acts on every row of its signal table, so one shared table would have each
         # side snapshot on the other's watermarks too.
-        db.execute(
-            f"CREATE TABLE {prefix}_signal (id VARCHAR(42) PRIMARY KEY, "
-            "type VARCHAR(32) NOT NULL, data VARCHAR(2048))"
-        )
+        signal_table(db, f"{prefix}_signal")
         configs[prefix] = mariadb_config(
             db,
             prefix,
@@ -327,21 +313,14 @@ def test_incremental_snapshot_matches_debezium(
                 "signal.data.collection": f"{db.name}.{prefix}_signal",
             },
         )
-    r = java_worker.put("/connectors/my/config", json=configs[prefixes["java"]])
-    assert r.status_code == 201, r.text
-    with EmbeddedWorker(
+    with both_sides(
+        java_worker,
         kafka_bootstrap,
-        tmp_path / "sluice",
-        {"key.converter": JSON, "value.converter": JSON},
-        [("my", configs[prefixes["sluice"]])],
-    ) as worker:
-        worker.wait_running("my")
-        wait_for(
-            lambda: connector_running(java_worker, "my"),
-            90,
-            0.5,
-            message=lambda: log_tail(tmp_path / "java.log"),
-        )
+        tmp_path,
+        "my",
+        configs[prefixes["java"]],
+        configs[prefixes["sluice"]],
+    ):
         # both took their binlog position (the schema changes come after it): the signals,
         # inserted later, reach both streams
         for prefix in prefixes.values():

@@ -22,13 +22,11 @@ import httpx
 import pytest
 
 from sluice.devkafka import find_pom
-from sluice.testing import EmbeddedWorker, wait_for
+from sluice.testing import wait_for
 from tests.fixtures.databases import DatabaseFactory, TestDatabase
-from tests.fixtures.debezium import postgres_config
+from tests.fixtures.debezium import JSON, both_sides, postgres_config, signal_table
 from tests.fixtures.java_connect import (
-    connector_running,
     java_standalone,
-    log_tail,
     maven_plugins,
 )
 from tests.fixtures.kafka import consume_all
@@ -36,7 +34,6 @@ from tests.fixtures.worker_process import high_watermark
 
 pytestmark = pytest.mark.compat
 
-JSON = "org.apache.kafka.connect.json.JsonConverter"
 POM = Path(__file__).with_name("debezium") / "pom.xml"
 
 
@@ -129,21 +126,14 @@ def test_postgres_records_match_debezium(
     db.execute("CREATE TABLE parted_1 PARTITION OF parted FOR VALUES IN (1)")
     db.execute("INSERT INTO parted VALUES (1, 1)")
     prefixes = {"java": f"dj{tmp_path.name[-6:]}", "sluice": f"ds{tmp_path.name[-6:]}"}
-    r = java_worker.put("/connectors/pg/config", json=_config(db, prefixes["java"]))
-    assert r.status_code == 201, r.text
-    with EmbeddedWorker(
+    with both_sides(
+        java_worker,
         kafka_bootstrap,
-        tmp_path / "sluice",
-        {"key.converter": JSON, "value.converter": JSON},
-        [("pg", _config(db, prefixes["sluice"]))],
-    ) as worker:
-        worker.wait_running("pg")
-        wait_for(
-            lambda: connector_running(java_worker, "pg"),
-            90,
-            0.5,
-            message=lambda: log_tail(tmp_path / "java.log"),
-        )
+        tmp_path,
+        "pg",
+        _config(db, prefixes["java"]),
+        _config(db, prefixes["sluice"]),
+    ):
         topics = {side: f"{p}.public.cmp" for side, p in prefixes.items()}
         for topic in topics.values():
             wait_for(lambda t=topic: high_watermark(kafka_bootstrap, t) >= 2, 90)
@@ -242,10 +232,7 @@ def test_incremental_snapshot_matches_debezium(
         # A signal table per side (named after its prefix, which the comparison replaces): a
         # connector acts on every row of its signal table, so one shared table would have each
         # side snapshot on the other's watermarks too.
-        db.execute(
-            f"CREATE TABLE {prefix}_signal (id VARCHAR(42) PRIMARY KEY, "
-            "type VARCHAR(32) NOT NULL, data VARCHAR(2048))"
-        )
+        signal_table(db, f"{prefix}_signal")
         configs[prefix] = postgres_config(
             db,
             prefix,
@@ -257,21 +244,14 @@ def test_incremental_snapshot_matches_debezium(
                 "signal.data.collection": f"public.{prefix}_signal",
             },
         )
-    r = java_worker.put("/connectors/pg/config", json=configs[prefixes["java"]])
-    assert r.status_code == 201, r.text
-    with EmbeddedWorker(
+    with both_sides(
+        java_worker,
         kafka_bootstrap,
-        tmp_path / "sluice",
-        {"key.converter": JSON, "value.converter": JSON},
-        [("pg", configs[prefixes["sluice"]])],
-    ) as worker:
-        worker.wait_running("pg")
-        wait_for(
-            lambda: connector_running(java_worker, "pg"),
-            90,
-            0.5,
-            message=lambda: log_tail(tmp_path / "java.log"),
-        )
+        tmp_path,
+        "pg",
+        configs[prefixes["java"]],
+        configs[prefixes["sluice"]],
+    ):
         # both streams are up (their slots keep the WAL from here on): the signals reach them
         slots = [f"slot_{p}" for p in prefixes.values()]
         streaming = "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = ANY(%s)"
