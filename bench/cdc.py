@@ -228,7 +228,9 @@ def _throughput(
     span = max(last - first, 0.001)
     progress.done(f"{side.name}: {rows:,} changes in {span:.1f} s ({rows / span:,.0f}/s)")
     return {
-        "changes_per_s": rate(rows - first_seen, span),
+        # None when every change was already there at the first look (20 ms apart): too few
+        # rows for this to time them
+        "changes_per_s": rate(rows - first_seen, span) if first_seen < rows else None,
         "drain_s": round(span, 2),
         "wall_s_from_start": round(last - launched, 2),
         "cpu_s": round(cpu, 2),
@@ -480,7 +482,9 @@ def run_cdc_bench(
     if "sluice" in results and "java" in results:
         ours, theirs = results["sluice"], results["java"]
         results["ratios_sluice_vs_debezium"] = {
-            key: round(ours[key] / theirs[key], 3) if theirs.get(key) else None
+            key: round(ours[key] / theirs[key], 3)
+            if theirs.get(key) and ours.get(key) is not None
+            else None
             for key in (
                 "changes_per_s",
                 "latency_p50_ms",
