@@ -24,9 +24,13 @@ import pytest
 from sluice.devkafka import find_pom
 from sluice.testing import wait_for
 from tests.fixtures.databases import DatabaseFactory, TestDatabase
-from tests.fixtures.debezium import JSON, both_sides, postgres_config, signal_table
+from tests.fixtures.debezium import (
+    both_sides,
+    java_debezium_worker,
+    postgres_config,
+    signal_table,
+)
 from tests.fixtures.java_connect import (
-    java_standalone,
     maven_plugins,
 )
 from tests.fixtures.kafka import consume_all
@@ -56,15 +60,7 @@ def _config(db: TestDatabase, prefix: str) -> dict[str, str]:
 
 @pytest.fixture
 def java_worker(kafka_bootstrap: str, tmp_path: Path) -> Iterator[httpx.Client]:
-    props = {
-        "bootstrap.servers": kafka_bootstrap,
-        "key.converter": JSON,
-        "value.converter": JSON,
-        "offset.storage.file.filename": str(tmp_path / "java.offsets"),
-        "offset.flush.interval.ms": "1000",
-        "plugin.path": str(_debezium_plugins()),
-    }
-    with java_standalone(tmp_path, props) as api:
+    with java_debezium_worker(kafka_bootstrap, tmp_path, _debezium_plugins()) as api:
         yield api
 
 
