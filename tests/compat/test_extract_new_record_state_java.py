@@ -27,6 +27,7 @@ from tests.compat.test_transforms_java import (
     rec,
     run_python_chain,
 )
+from tests.fixtures.debezium_envelope import SOURCE, TRANSACTION, envelope_schema, key_schema
 
 pytestmark = pytest.mark.compat
 
@@ -43,36 +44,8 @@ ROW = (
     .optional()
     .build()
 )
-KEY = SchemaBuilder.struct().name(f"{TOPIC}.Key").field("id", Schema.INT32_SCHEMA).build()
-SOURCE = (
-    SchemaBuilder.struct()
-    .name("io.debezium.connector.postgresql.Source")
-    .field("version", Schema.STRING_SCHEMA)
-    .field("ts_ms", Schema.INT64_SCHEMA)
-    .field("table", Schema.STRING_SCHEMA)
-    .field("lsn", Schema.OPTIONAL_INT64_SCHEMA)
-    .build()
-)
-TRANSACTION = (
-    SchemaBuilder.struct()
-    .optional()
-    .name("event.block")
-    .field("id", Schema.STRING_SCHEMA)
-    .field("total_order", Schema.INT64_SCHEMA)
-    .field("data_collection_order", Schema.INT64_SCHEMA)
-    .build()
-)
-ENVELOPE = (
-    SchemaBuilder.struct()
-    .name(f"{TOPIC}.Envelope")
-    .field("before", ROW)
-    .field("after", ROW)
-    .field("source", SOURCE)
-    .field("transaction", TRANSACTION)
-    .field("op", Schema.STRING_SCHEMA)
-    .field("ts_ms", Schema.OPTIONAL_INT64_SCHEMA)
-    .build()
-)
+KEY = key_schema(TOPIC)
+ENVELOPE = envelope_schema(TOPIC, ROW)
 HEARTBEAT = (
     SchemaBuilder.struct()
     .name("io.debezium.connector.common.Heartbeat")

@@ -9,6 +9,7 @@ import pytest
 from sluice.api import ConfigError, Headers, Schema, SchemaBuilder, SourceRecord, Struct
 from sluice.transforms import TRANSFORM_ALIASES
 from sluice.transforms.extract_new_record_state import ExtractNewRecordState
+from tests.fixtures.debezium_envelope import SOURCE, envelope_schema, key_schema
 
 TOPIC = "dbz.public.customers"
 
@@ -20,36 +21,8 @@ ROW = (
     .optional()
     .build()
 )
-KEY = SchemaBuilder.struct().name(f"{TOPIC}.Key").field("id", Schema.INT32_SCHEMA).build()
-SOURCE = (
-    SchemaBuilder.struct()
-    .name("io.debezium.connector.postgresql.Source")
-    .field("version", Schema.STRING_SCHEMA)
-    .field("ts_ms", Schema.INT64_SCHEMA)
-    .field("table", Schema.STRING_SCHEMA)
-    .field("lsn", Schema.OPTIONAL_INT64_SCHEMA)
-    .build()
-)
-TRANSACTION = (
-    SchemaBuilder.struct()
-    .optional()
-    .name("event.block")
-    .field("id", Schema.STRING_SCHEMA)
-    .field("total_order", Schema.INT64_SCHEMA)
-    .field("data_collection_order", Schema.INT64_SCHEMA)
-    .build()
-)
-ENVELOPE = (
-    SchemaBuilder.struct()
-    .name(f"{TOPIC}.Envelope")
-    .field("before", ROW)
-    .field("after", ROW)
-    .field("source", SOURCE)
-    .field("transaction", TRANSACTION)
-    .field("op", Schema.STRING_SCHEMA)
-    .field("ts_ms", Schema.OPTIONAL_INT64_SCHEMA)
-    .build()
-)
+KEY = key_schema(TOPIC)
+ENVELOPE = envelope_schema(TOPIC, ROW)
 
 
 def _row(id_: int, name: str | None) -> Struct:

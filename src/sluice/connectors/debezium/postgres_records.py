@@ -27,7 +27,6 @@ __all__ = [
     "SOURCE_SCHEMA",
     "SourcePosition",
     "TableSchema",
-    "heartbeat_record",
     "source_struct",
 ]
 
@@ -87,21 +86,6 @@ TRANSACTION_SCHEMA: Final = (
     .field("id", SchemaBuilder.string().build())
     .field("total_order", SchemaBuilder.int64().build())
     .field("data_collection_order", SchemaBuilder.int64().build())
-    .build()
-)
-
-HEARTBEAT_KEY_SCHEMA: Final = (
-    SchemaBuilder.struct()
-    .name("io.debezium.connector.common.ServerNameKey")
-    .version(1)
-    .field("serverName", SchemaBuilder.string().build())
-    .build()
-)
-HEARTBEAT_VALUE_SCHEMA: Final = (
-    SchemaBuilder.struct()
-    .name("io.debezium.connector.common.Heartbeat")
-    .version(1)
-    .field("ts_ms", SchemaBuilder.int64().build())
     .build()
 )
 
@@ -330,14 +314,3 @@ def build_table_schema(
         mappings[col.name] = mapping
         included.append(settings.captures_column(schema, table, col.name))
     return TableSchema(prefix, schema, table, columns, key_columns, mappings, included)
-
-
-def heartbeat_record(
-    partition: Mapping[str, Any], offset: Mapping[str, Any], topic: str, server: str
-) -> SourceRecord:
-    """Debezium's heartbeat: key ``{serverName}``, value ``{ts_ms}``, the current offset."""
-    key = Struct(HEARTBEAT_KEY_SCHEMA).put("serverName", server)
-    value = Struct(HEARTBEAT_VALUE_SCHEMA).put("ts_ms", time.time_ns() // 1_000_000)
-    return SourceRecord(
-        partition, offset, topic, None, HEARTBEAT_KEY_SCHEMA, key, HEARTBEAT_VALUE_SCHEMA, value
-    )

@@ -34,6 +34,7 @@ import sluice
 from sluice.api import ConnectError, RetriableError, SourceRecord, SourceTask
 from sluice.connectors.debezium import pgoutput
 from sluice.connectors.debezium.common_config import HOSTNAME, USER
+from sluice.connectors.debezium.heartbeat import heartbeat_record
 from sluice.connectors.debezium.incremental_snapshot import (
     SIGNAL_DATA_COLLECTION,
     IncrementalSnapshot,
@@ -66,7 +67,6 @@ from sluice.connectors.debezium.postgres_records import (
     SourcePosition,
     TableSchema,
     build_table_schema,
-    heartbeat_record,
     source_struct,
 )
 from sluice.connectors.debezium.postgres_signals import PostgresChunkSource

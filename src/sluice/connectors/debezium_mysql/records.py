@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sluice.api import Schema, SchemaBuilder, SourceRecord, Struct
+from sluice.connectors.debezium.heartbeat import heartbeat_record
 from sluice.connectors.debezium_mysql.columns import Column, convert
 from sluice.connectors.debezium_mysql.config import Settings
 from sluice.connectors.debezium_mysql.tables import TableModel
@@ -238,20 +239,6 @@ class RecordFactory:
             .field("tableChanges", SchemaBuilder.array(HISTORY_CHANGE_SCHEMA).build())
             .build()
         )
-        self.heartbeat_key_schema = (
-            SchemaBuilder.struct()
-            .name("io.debezium.connector.common.ServerNameKey")
-            .version(1)
-            .field("serverName", Schema.STRING_SCHEMA)
-            .build()
-        )
-        self.heartbeat_value_schema = (
-            SchemaBuilder.struct()
-            .name("io.debezium.connector.common.Heartbeat")
-            .version(1)
-            .field("ts_ms", Schema.INT64_SCHEMA)
-            .build()
-        )
 
     # -- pieces -----------------------------------------------------------------------------------
     def source(self, pos: SourcePosition, db: str, table: str | None) -> Struct:
@@ -408,17 +395,6 @@ class RecordFactory:
         )
 
     def heartbeat(self, offset: Mapping[str, Any]) -> SourceRecord:
-        now_ms = time.time_ns() // 1_000_000
-        key = Struct(self.heartbeat_key_schema).put("serverName", self.s.topic_prefix)
-        value = Struct(self.heartbeat_value_schema).put("ts_ms", now_ms)
-        return SourceRecord(
-            self.partition,
-            dict(offset),
-            self.s.heartbeat_topic,
-            None,
-            self.heartbeat_key_schema,
-            key,
-            self.heartbeat_value_schema,
-            value,
-            now_ms,
+        return heartbeat_record(
+            self.partition, dict(offset), self.s.heartbeat_topic, self.s.topic_prefix, stamped=True
         )
