@@ -117,6 +117,9 @@ def test_sink_kill9_mid_topic(kafka_bootstrap: str, kafka_topic, tmp_path: Path)
             # Ten records a poll: slow enough (about 100k records a second) that the kill
             # lands mid-topic; a full batch of 2000 drains the topic between two commits.
             "consumer.override.max.poll.records": "10",
+            # The killed member holds its partitions until the coordinator's session timeout
+            # (45 s by default) expires; the restarted worker waits for that rebalance.
+            "consumer.override.session.timeout.ms": "6000",
         },
     )
     proc = start_worker(tmp_path, worker, conn)
