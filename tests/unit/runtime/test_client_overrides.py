@@ -78,3 +78,15 @@ def test_worker_applies_the_policy_to_its_clients(tmp_path: Path) -> None:
         _worker("None", tmp_path).consumer_config(ID, conn)
     assert e.value.key == "consumer.override.security.protocol"
     assert _worker("None", tmp_path).producer_config(ID, {})["linger.ms"] == "5"  # no overrides
+
+
+def test_task_producers_get_kafka_connects_settings_unless_overridden(tmp_path: Path) -> None:
+    """Worker.baseProducerConfigs: acks=all, no idempotence, one request in flight."""
+    producer = _worker("All", tmp_path).producer_config(ID, {})
+    assert producer["acks"] == "all"
+    assert producer["enable.idempotence"] == "false"
+    assert producer["max.in.flight.requests.per.connection"] == "1"
+    overridden = _worker("All", tmp_path).producer_config(
+        ID, {"producer.override.enable.idempotence": "true"}
+    )
+    assert overridden["enable.idempotence"] == "true"
