@@ -291,6 +291,13 @@ def _match_longest(text: str, start: int, names: Sequence[str], first: int = 0) 
     return best
 
 
+def _picker(order: list[int]) -> Callable[[tuple[int, ...]], tuple[int, ...]]:
+    """The items at ``order`` as a tuple (itemgetter of one index returns the bare item)."""
+    if len(order) > 1:
+        return operator.itemgetter(*order)
+    return lambda fields: tuple(fields[i] for i in order)
+
+
 class JavaDateFormat:
     """One compiled pattern; ``format`` and ``parse`` work on epoch milliseconds in UTC.
 
@@ -301,7 +308,9 @@ class JavaDateFormat:
         "_century_start",
         "_century_start_year",
         "_fast",
+        "_minutes",
         "_pick",
+        "_pick_second",
         "_template",
         "_tokens",
         "pattern",
@@ -354,11 +363,11 @@ class JavaDateFormat:
             if self._fast
             else []
         )
-        self._pick: Callable[[tuple[int, ...]], tuple[int, ...]] = (
-            operator.itemgetter(*order)
-            if len(order) > 1  # itemgetter of one index returns the item, not a tuple
-            else (lambda fields: tuple(fields[i] for i in order))
-        )
+        self._pick: Callable[[tuple[int, ...]], tuple[int, ...]] = _picker(order)
+        # Per minute, the template with year to minute already filled in: records close in
+        # time share it, and formatting is then only the seconds and milliseconds.
+        self._minutes: dict[int, str] = {}
+        self._pick_second = _picker([i - 5 for i in order if i >= 5])
 
     # -- formatting ----------------------------------------------------------------------------
     def format(self, millis: int) -> str:
@@ -367,7 +376,11 @@ class JavaDateFormat:
             # Gregorian years 1600-9999 (AD): Python's calendar agrees with Java's there, and
             # datetime arithmetic is far cheaper than the general field computation.
             seconds, ms = divmod(millis, 1000)
-            return self._template % self._pick((*time.gmtime(seconds)[:6], ms))
+            minute, second = divmod(seconds, 60)
+            template = self._minutes.get(minute)
+            if template is None:
+                template = self._minute_template(minute)
+            return template % self._pick_second((second, ms))
         f = jd.fields_from_millis(millis)
         out: list[str] = []
         for token in self._tokens:
@@ -376,6 +389,23 @@ class JavaDateFormat:
             else:
                 out.append(self._format_field(token.letter, token.count, f))
         return "".join(out)
+
+    def _minute_template(self, minute: int) -> str:
+        """The fast template with the fields from year to minute set to ``minute``'s."""
+        fields = time.gmtime(minute * 60)[:5]
+        parts = []
+        for t in self._tokens:
+            if isinstance(t, _Literal):
+                parts.append(t.text.replace("%", "%%"))
+            elif t.letter in "sS":
+                parts.append(f"%0{t.count}d")
+            else:
+                parts.append(f"{fields[_FAST_LETTERS_ORDER.index(t.letter)]:0{t.count}d}")
+        template = "".join(parts)
+        if len(self._minutes) >= 4096:  # a bound for data spread over many minutes
+            self._minutes.clear()
+        self._minutes[minute] = template
+        return template
 
     @staticmethod
     def _format_field(letter: str, count: int, f: jd.CalendarFields) -> str:

@@ -305,12 +305,26 @@ class TimestampConverter(KeyOrValueTransformation[R]):
         _, index, kind = self._struct_plan(schema)
         with_defaults = self._replace_null_with_default
         trusted = Struct.trusted
+        # Epoch milliseconds to text, the most common use, formats an int straight away.
+        format_millis = (
+            self._format.format
+            if self._format is not None
+            and kind == TYPE_UNIX
+            and self._precision == _MILLIS
+            and self._target == TYPE_STRING
+            else None
+        )
 
         def on_struct(record: Any, value: Any) -> Any:
             if type(value) is not Struct or value.schema is not schema or index < 0:
                 return FALLBACK
             values = value.values(with_defaults)
-            converted = convert(values[index], kind)
+            raw = values[index]
+            converted = (
+                format_millis(raw)
+                if format_millis is not None and type(raw) is int
+                else convert(raw, kind)
+            )
             if converted is None:  # apply checks that the field may be null
                 return FALLBACK
             values[index] = converted
