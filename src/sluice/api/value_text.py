@@ -154,6 +154,8 @@ def value_to_string(value: Any, schema: Schema | None = None) -> str:
             return scalar(value)
         if type(value) is dict:
             return _map_to_string(value)
+    elif type(value) is Struct:  # what a sink writes most with schemas: no isinstance chain
+        return _struct_plan(value.schema).render(value.stored_values)
     if value is None:
         return "null"
     if isinstance(value, str):

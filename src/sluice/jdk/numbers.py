@@ -351,7 +351,16 @@ def double_to_string(value: float) -> str:
     special = _special(value)
     if special is not None:
         return special
+    if _MIN_NORMAL <= a < _TWO_53:  # a power of two (1.0, 0.5, 8.0 ...): few, and common
+        text = _POWERS_OF_TWO.get(value)
+        if text is None:
+            text = _POWERS_OF_TWO[value] = _jdk_double(value)
+        return text
     return _jdk_double(value)
+
+
+# Double.toString of the normal powers of two below 2^53, as computed (at most 2 x 1075 keys).
+_POWERS_OF_TWO: dict[float, str] = {}
 
 
 def float_to_string(value: float) -> str:
