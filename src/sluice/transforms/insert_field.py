@@ -164,6 +164,24 @@ class InsertField(KeyOrValueTransformation[R]):
     def batch_step(self, schema: Schema | None) -> BatchStep | None:
         insert = self._insert
         if schema is None:
+            if (
+                self._static is not None
+                and self._static_value is not None
+                and self._topic is None
+                and self._partition is None
+                and self._offset is None
+                and self._timestamp is None
+            ):
+                static_name, static_value = self._static.name, self._static_value
+
+                def on_map_static(record: Any, value: Any) -> Any:
+                    if type(value) is not dict:
+                        return FALLBACK
+                    updated = dict(value)
+                    updated[static_name] = static_value
+                    return updated
+
+                return None, on_map_static
 
             def on_map(record: Any, value: Any) -> Any:
                 if type(value) is not dict:

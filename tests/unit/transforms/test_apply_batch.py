@@ -106,6 +106,24 @@ def test_schemaless_maps_match_record_by_record() -> None:
     assert list(out[0].value) == ["id", "customer_id", "created_at", "topic", "offset", "pipeline"]
 
 
+def test_a_static_field_alone_is_added_to_maps_as_one_by_one() -> None:
+    chain = _chain(
+        transforms="insert",
+        **{
+            "transforms.insert.type": IF + "$Value",
+            "transforms.insert.static.field": "pipeline",
+            "transforms.insert.static.value": "batch",
+        },
+    )
+    records = [_sink(None, {"id": i, "pipeline": "old"}, i) for i in range(3)]
+    records.append(_sink(None, "not a map", 3))  # declined by the step: apply's own error
+    with pytest.raises(DataError):
+        chain.apply_batch(records)
+    out = _same(chain, records[:3])
+    assert [r.value for r in out] == [{"id": i, "pipeline": "batch"} for i in range(3)]
+    assert records[0].value == {"id": 0, "pipeline": "old"}  # the input map is not changed
+
+
 def test_source_records_keep_their_offsets() -> None:
     chain = _chain(
         transforms="insert",
