@@ -56,11 +56,24 @@ def worker_b(tmp_path: Path, kafka_bootstrap_b: str) -> Iterator[EmbeddedWorker]
 
 def produce(bootstrap: str, topic: str, rows: list[tuple[int, bytes, bytes, int, Any]]) -> None:
     producer = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
+    errors: list[Any] = []
+
+    def delivered(err: Any, _msg: Any) -> None:
+        if err is not None:
+            errors.append(err)
+
     for partition, key, value, timestamp, headers in rows:
         producer.produce(
-            topic, value, key, partition=partition, timestamp=timestamp, headers=headers
+            topic,
+            value,
+            key,
+            partition=partition,
+            timestamp=timestamp,
+            headers=headers,
+            on_delivery=delivered,
         )
     assert producer.flush(30) == 0
+    assert not errors, errors
 
 
 def fingerprint(m: Message) -> tuple[Any, ...]:
@@ -76,7 +89,9 @@ def test_topics_mirrored_byte_for_byte(
 ) -> None:
     prefix = f"mm-{uuid.uuid4().hex[:8]}"
     topic = create_topic(kafka_bootstrap, f"{prefix}-orders", partitions=3)
-    base = 1_700_000_000_000
+    # Recent timestamps: records older than the broker's 7-day retention are deleted at its
+    # next retention check, which could land before the mirror has copied them.
+    base = int(time.time() * 1000) - 60_000
     rows = [
         (
             i % 3,
@@ -112,6 +127,7 @@ def test_topics_mirrored_byte_for_byte(
 
     later = create_topic(kafka_bootstrap, f"{prefix}-later", partitions=2)
     produce(kafka_bootstrap, later, [(p, b"k", b"late", base, None) for p in (0, 1)])
+    assert len(consume_all(kafka_bootstrap, later, 2)) == 2
     got = consume_all(kafka_bootstrap_b, f"A.{later}", 2, timeout=20)
     assert sorted(m.partition() for m in got) == [0, 1]
 
