@@ -10,7 +10,9 @@ For PostgreSQL and MariaDB, with a table of ``rows`` rows of about 200 bytes:
 * the ratio of each figure to its bulk limit;
 * the same three figures for the connector's tasks alone (``task_*``): the tasks driven directly,
   without a worker, converters or broker, to tell the connector's share of the time from the
-  runtime's (the sink tasks get the source task's records, in batches of 5000).
+  runtime's (the sink tasks get the source task's records, in batches of 5000), each with the
+  CPU seconds per million rows its thread spent (``task_*_cpu_s_per_million``: the connector's
+  and its driver's work, not the database server's).
 
 ``run_jdbc_bench`` takes a running broker and running servers. ``python -m bench.jdbc`` starts
 everything itself (the servers as the tests do, a broker on a free port) and prints the result.
@@ -321,12 +323,16 @@ def _task_rates(db: BenchDatabase, rows: int) -> dict[str, float]:
     """Rows/s of the source task, then of the sink task (insert, upsert) fed its records."""
     source = SourceTaskHarness(JdbcSourceTask(), _task_config(db)).start()
     values: list[Any] = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.thread_time()
     while len(values) < rows:
         values.extend(r.value for r in source.poll(commit=False))
     source_s = time.perf_counter() - started
+    source_cpu = time.thread_time() - cpu
     source.stop()
-    out = {"task_source_rows_per_s": rate(rows, source_s)}
+    out = {
+        "task_source_rows_per_s": rate(rows, source_s),
+        "task_source_cpu_s_per_million": _per_million(source_cpu, rows),
+    }
     schema = values[0].schema
     for mode in ("insert", "upsert"):
         table = f"bench_task_{mode}"
@@ -342,7 +348,7 @@ def _task_rates(db: BenchDatabase, rows: int) -> dict[str, float]:
         if mode == "upsert":
             config.update({"pk.mode": "record_value", "pk.fields": "id"})
         sink = SinkTaskHarness(JdbcSinkTask(), config).start([SinkPartition("task", 0)])
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         for first in range(0, rows, 5000):
             chunk = values[first : first + 5000]
             sink.put(
@@ -355,12 +361,20 @@ def _task_rates(db: BenchDatabase, rows: int) -> dict[str, float]:
             )
         sink.commit()
         elapsed = time.perf_counter() - started
+        sink_cpu = time.thread_time() - cpu
         sink.stop()
         count = _scalar(db, f"SELECT count(*) FROM {table}")
         if int(count) != rows:
             raise AssertionError(f"sink task {mode} wrote {count} rows, expected {rows}")
         out[f"task_sink_{mode}_rows_per_s"] = rate(rows, elapsed)
+        out[f"task_sink_{mode}_cpu_s_per_million"] = _per_million(sink_cpu, rows)
     return out
+
+
+def _per_million(cpu_seconds: float, rows: int) -> float:
+    """CPU seconds of the measuring thread per million rows: the connector's own work (and the
+    driver's), without the database server's, and steadier than rows/s on a loaded machine."""
+    return round(cpu_seconds * 1_000_000 / rows, 2) if rows else 0.0
 
 
 def run_jdbc_bench(
@@ -376,7 +390,8 @@ def run_jdbc_bench(
     ``source_ratio``, ``sink_insert_rows_per_s``, ``sink_upsert_rows_per_s``,
     ``load_rows_per_s`` (COPY FROM / LOAD DATA) and ``sink_insert_ratio``/``sink_upsert_ratio``,
     then the tasks alone: ``task_source_rows_per_s``, ``task_sink_insert_rows_per_s``,
-    ``task_sink_upsert_rows_per_s`` and their ratios to the same bulk figures.
+    ``task_sink_upsert_rows_per_s``, their ratios to the same bulk figures and the CPU seconds
+    per million rows of each (``task_source_cpu_s_per_million``...).
     """
     work = Path(work_dir or tempfile.mkdtemp(prefix="sluice-bench-jdbc-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -352,10 +352,10 @@ def double_to_string(value: float) -> str:
     if special is not None:
         return special
     if _MIN_NORMAL <= a < _TWO_53:  # a power of two (1.0, 0.5, 8.0 ...): few, and common
-        text = _POWERS_OF_TWO.get(value)
-        if text is None:
-            text = _POWERS_OF_TWO[value] = _jdk_double(value)
-        return text
+        known = _POWERS_OF_TWO.get(value)
+        if known is None:
+            known = _POWERS_OF_TWO[value] = _jdk_double(value)
+        return known
     return _jdk_double(value)
 
 

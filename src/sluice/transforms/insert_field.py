@@ -172,13 +172,13 @@ class InsertField(KeyOrValueTransformation[R]):
                 and self._offset is None
                 and self._timestamp is None
             ):
-                static_name, static_value = self._static.name, self._static_value
+                static_name, static_text = self._static.name, self._static_value
 
                 def on_map_static(record: Any, value: Any) -> Any:
                     if type(value) is not dict:
                         return FALLBACK
                     updated = dict(value)
-                    updated[static_name] = static_value
+                    updated[static_name] = static_text
                     return updated
 
                 return None, on_map_static

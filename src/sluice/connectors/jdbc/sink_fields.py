@@ -10,12 +10,19 @@ inferred from the values when the table must be created.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sluice.api import DataError, Schema, SinkRecord, Struct, Type
 from sluice.connectors.jdbc.sink_config import DEFAULT_KAFKA_PK_NAMES, PkMode, SinkSettings
+from sluice.connectors.jdbc.sink_values import (
+    INLINE_DROP_UTC,
+    INLINE_KEEP_UTC,
+    INLINE_TYPE,
+    inline_form,
+)
 
 __all__ = ["FieldSpec", "RecordPlan", "compile_extractor", "infer_schema", "plan_record"]
 
@@ -336,6 +343,24 @@ def compile_extractor(
 _Step = tuple[int, int, Any, Getter, Callable[[Any], Any] | None]
 
 
+def _bound_expression(n: int, bind: Callable[[Any], Any], scope: dict[str, Any]) -> str:
+    """Source for binder ``b{n}`` applied to a non-NULL ``x``: the binder's commonest input
+    handled in line (see :func:`~sluice.connectors.jdbc.sink_values.inline_form`), the rest
+    through the binder itself."""
+    form = inline_form(bind)
+    if form is None:
+        return f"b{n}(x)"
+    kind, exact = form
+    if kind == INLINE_DROP_UTC:
+        return f"(x.replace(tzinfo=None) if type(x) is datetime and x.tzinfo is UTC else b{n}(x))"
+    if kind == INLINE_KEEP_UTC:
+        return f"(x if type(x) is datetime and x.tzinfo is UTC else b{n}(x))"
+    if kind == INLINE_TYPE and exact is not None:
+        scope[f"t{n}"] = exact
+        return f"(x if type(x) is t{n} else b{n}(x))"
+    return f"b{n}(x)"
+
+
 def _compiled_extractor(
     steps: Sequence[_Step],
     key_schema: Schema | None,
@@ -353,12 +378,16 @@ def _compiled_extractor(
         "vschema": value_schema,
         "kschema": key_schema,
         "generic": generic,
+        "datetime": dt.datetime,
+        "UTC": dt.UTC,
     }
     items: list[str] = []
     uses_value = uses_key = False
     for n, (part, index, default, getter, bind) in enumerate(steps):
+        bound = ""
         if bind is not None:
             scope[f"b{n}"] = bind
+            bound = _bound_expression(n, bind, scope)
         if part == PART_VALUE:
             uses_value = True
             raw = f"v[{int(index)}]"
@@ -367,7 +396,7 @@ def _compiled_extractor(
                 if bind is None:
                     items.append(f"(d{n} if (x := {raw}) is None else x)")
                 else:
-                    items.append(f"(b{n}(d{n}) if (x := {raw}) is None else b{n}(x))")
+                    items.append(f"(b{n}(d{n}) if (x := {raw}) is None else {bound})")
                 continue
         elif part == PART_KEY:
             uses_key = True
@@ -375,7 +404,7 @@ def _compiled_extractor(
         else:
             scope[f"g{n}"] = getter
             raw = f"g{n}(record)"
-        items.append(raw if bind is None else f"(None if (x := {raw}) is None else b{n}(x))")
+        items.append(raw if bind is None else f"(None if (x := {raw}) is None else {bound})")
     lines = ["def extract(record):"]
     if uses_value:
         lines += [

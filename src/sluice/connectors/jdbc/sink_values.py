@@ -28,9 +28,39 @@ from sluice.connectors.jdbc.dialects.base import (
 )
 from sluice.connectors.jdbc.source_schema import parse_timestamp_text
 
-__all__ = ["Binder", "binder_for"]
+__all__ = [
+    "INLINE_DROP_UTC",
+    "INLINE_KEEP_UTC",
+    "INLINE_TYPE",
+    "Binder",
+    "binder_for",
+    "inline_form",
+]
 
 Binder = Callable[[Any], Any]
+
+INLINE_DROP_UTC = "drop_utc"
+"""The binder turns an aware UTC ``datetime`` into the naive one (its other inputs vary)."""
+INLINE_KEEP_UTC = "keep_utc"
+"""The binder returns an aware UTC ``datetime`` as it is."""
+INLINE_TYPE = "type"
+"""The binder returns values of one exact type (:func:`inline_form`'s second item) unchanged."""
+_INLINE_ATTR = "_sluice_inline"
+
+
+def _mark(binder: Binder, form: str, kind: type | None = None) -> Binder:
+    binder.__dict__[_INLINE_ATTR] = (form, kind)
+    return binder
+
+
+def inline_form(binder: Binder | None) -> tuple[str, type | None] | None:
+    """What a generated row reader may do in place of calling ``binder`` for its commonest input
+    (a call per value is most of a binder's cost), or None: always call it."""
+    if binder is None:
+        return None
+    form: tuple[str, type | None] | None = getattr(binder, "__dict__", {}).get(_INLINE_ATTR)
+    return form
+
 
 _EPOCH_DATE = dt.date(1970, 1, 1)
 
@@ -65,6 +95,8 @@ def _datetime_binder(dialect: Dialect, column: ColumnInfo | None, zone: dt.tzinf
             out = value.astimezone(zone).replace(tzinfo=None)
         return _iso_datetime(out) if text else out
 
+    if utc_out:
+        return _mark(bind, INLINE_DROP_UTC if drop_zone else INLINE_KEEP_UTC)
     return bind
 
 
@@ -129,7 +161,7 @@ def _decimal_binder(dialect: Dialect) -> Binder:
             value = decimal.Decimal(str(value))
         return format(value, "f") if text else value
 
-    return bind
+    return bind if text else _mark(bind, INLINE_TYPE, decimal.Decimal)
 
 
 def _json_text(value: Any) -> Any:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sluice.api import ConnectError, DataError, ErrantRecordReporter, RetriableError, SinkRecord
 from sluice.connectors.jdbc.connection import Database
@@ -39,23 +39,6 @@ class TransientWriteError(RetriableError):
     """The write failed in a way that may pass; nothing of the batch was committed."""
 
 
-@dataclass(slots=True)
-class _Prepared:
-    """One record ready to write: its operation, table, column names and parameter row."""
-
-    record: SinkRecord
-    op: str
-    table: TableId
-    keys: tuple[str, ...]
-    others: tuple[str, ...]
-    row: tuple[Any, ...]
-    table_key: str
-    """The table's name, for finding a key's last operation across groups."""
-    group: str
-    """Table, operation and columns as one string: grouping and de-duplicating a batch hash
-    it for every record, and a string caches its hash where a tuple or a TableId does not."""
-
-
 @dataclass(frozen=True)
 class _Preparer:
     """How records of one shape (topic, key and value schemas) become parameter rows."""
@@ -66,7 +49,18 @@ class _Preparer:
     others: tuple[str, ...]
     extract: Callable[[SinkRecord], tuple[Any, ...]]
     table_key: str
+    """The table's name, for finding a key's last operation across groups."""
     group: str
+    """Table, operation and columns as one string: grouping and de-duplicating a batch hash
+    it for every record, and a string caches its hash where a tuple or a TableId does not."""
+
+
+_Prepared = tuple[SinkRecord, tuple[Any, ...], _Preparer]
+"""One record ready to write: the record, its parameter row, and its preparer (operation, table,
+columns). A plain tuple: made for every record, it costs a fraction of an object's ``__init__``."""
+RECORD: Final = 0
+ROW: Final = 1
+PREPARER: Final = 2
 
 
 class SinkWriter:
@@ -110,18 +104,7 @@ class SinkWriter:
                 except Exception:  # the general path below decides what the error means
                     pass
                 else:
-                    append(
-                        _Prepared(
-                            record,
-                            last.op,
-                            last.table,
-                            last.keys,
-                            last.others,
-                            row,
-                            last.table_key,
-                            last.group,
-                        )
-                    )
+                    append((record, row, last))
                     continue
             try:
                 item = self._prepare(record)
@@ -178,16 +161,7 @@ class SinkWriter:
                 self._preparers.clear()
             self._preparers[cache_key] = preparer
         self._last_preparer = preparer
-        return _Prepared(
-            record,
-            preparer.op,
-            preparer.table,
-            preparer.keys,
-            preparer.others,
-            preparer.extract(record),
-            preparer.table_key,
-            preparer.group,
-        )
+        return (record, preparer.extract(record), preparer)
 
     def _compile(self, record: SinkRecord) -> _Preparer:
         """Plan, table and binders for records shaped like ``record``, decided once."""
@@ -242,7 +216,7 @@ class SinkWriter:
                 self.tables.invalidate()
                 self._preparers.clear()
             if len(items) == 1:
-                self._reject(items[0].record, e)
+                self._reject(items[0][RECORD], e)
                 return
             log.warning(
                 "Write of %d records failed (%s); splitting the batch to isolate bad records",
@@ -267,9 +241,9 @@ class SinkWriter:
         self.rows_written += len(items)
 
     def _execute(self, conn: Any, group: list[_Prepared]) -> None:
-        first = group[0]
+        first = group[0][PREPARER]
         dialect = self.db.dialect
-        rows = [p.row for p in group]
+        rows = [p[ROW] for p in group]
         if first.op == DELETE:
             dialect.write_deletes(conn, first.table, first.keys, rows)
         elif first.op == UPSERT:
@@ -318,21 +292,36 @@ class SinkWriter:
 
 def _groups(items: list[_Prepared], mode: InsertMode) -> list[list[_Prepared]]:
     """Statements to run, in order: same table, columns and operation per group."""
+    if not items:
+        return []
     keyed = mode is not InsertMode.INSERT
-    if keyed or any(p.op == DELETE for p in items):
+    first = items[0][PREPARER]
+    # One shape throughout, the common case: no grouping by string.
+    single = all(p[PREPARER] is first for p in items)
+    if keyed or any(p[PREPARER].op == DELETE for p in items):
         if keyed:
             # Last operation per key wins: same end state, and no statement hits a row twice.
             latest: dict[tuple[Any, ...], _Prepared] = {}
+            if single:
+                width = len(first.keys)
+                for p in items:
+                    key = p[ROW][:width]
+                    latest.pop(key, None)  # re-inserted: the dict keeps the last write's place
+                    latest[key] = p
+                return [list(latest.values())]
             for p in items:
-                key = (p.table_key, p.row[: len(p.keys)])
-                latest.pop(key, None)  # re-inserted below: the dict keeps the last write's place
-                latest[key] = p
+                preparer = p[PREPARER]
+                full = (preparer.table_key, p[ROW][: len(preparer.keys)])
+                latest.pop(full, None)
+                latest[full] = p
             items = list(latest.values())
             out: dict[str, list[_Prepared]] = {}
             for p in items:
-                out.setdefault(p.group, []).append(p)
+                out.setdefault(p[PREPARER].group, []).append(p)
             # Deletes first: keys are unique after the reduction, so order between keys is free.
-            return sorted(out.values(), key=lambda g: g[0].op != DELETE)
+            return sorted(out.values(), key=lambda g: g[0][PREPARER].op != DELETE)
+        if single:
+            return [items]
         # Plain inserts mixed with deletes: keep their order, run by run.
         runs: list[list[_Prepared]] = []
         for p in items:
@@ -341,14 +330,16 @@ def _groups(items: list[_Prepared], mode: InsertMode) -> list[list[_Prepared]]:
             else:
                 runs.append([p])
         return runs
+    if single:
+        return [items]
     grouped: dict[str, list[_Prepared]] = {}
     for p in items:
-        grouped.setdefault(p.group, []).append(p)
+        grouped.setdefault(p[PREPARER].group, []).append(p)
     return list(grouped.values())
 
 
 def _same(a: _Prepared, b: _Prepared) -> bool:
-    return a.group == b.group
+    return a[PREPARER].group == b[PREPARER].group
 
 
 def _short(error: BaseException) -> str:

@@ -40,6 +40,21 @@ UTC: Final = dt.UTC
 
 Converter = Callable[[Any], Any]
 
+_INLINE_ATTR: Final = "_sluice_inline"
+"""A converter's in-line form for :func:`compile_rows_reader` (its commonest input handled in the
+generated code, without a call): ``("utc", None)``, a naive ``datetime`` read as UTC, or
+``("quantize", exponent)``, a ``Decimal`` quantized to ``exponent``."""
+
+
+def _mark(converter: Converter, form: tuple[str, Any]) -> Converter:
+    converter.__dict__[_INLINE_ATTR] = form
+    return converter
+
+
+def _inline_form(converter: Converter) -> tuple[str, Any] | None:
+    form: tuple[str, Any] | None = getattr(converter, "__dict__", {}).get(_INLINE_ATTR)
+    return form
+
 
 class NumericMapping(enum.Enum):
     NONE = "none"
@@ -108,14 +123,35 @@ def compile_rows_reader(
     without a converter. The generated source names only row positions and the converters passed
     in, never text from the database (column names stay out of it).
     """
-    scope: dict[str, Any] = {}
+    scope: dict[str, Any] = {
+        "datetime": dt.datetime,
+        "UTC": UTC,
+        "Decimal": decimal.Decimal,
+        "CONTEXT": _DECIMAL_CONTEXT,
+    }
     items = []
     for n, (index, conv) in enumerate(zip(indexes, converters, strict=True)):
         if conv is None:
             items.append(f"r[{int(index)}]")
             continue
         scope[f"c{n}"] = conv
-        items.append(f"(None if (v := r[{int(index)}]) is None else c{n}(v))")
+        raw = f"r[{int(index)}]"
+        form = _inline_form(conv)
+        if form is not None and form[0] == "utc":
+            # The driver's naive datetime, read as UTC: the converter's first case, in line.
+            items.append(
+                f"(v.replace(tzinfo=UTC) if type(v := {raw}) is datetime and v.tzinfo is None "
+                f"else (None if v is None else c{n}(v)))"
+            )
+        elif form is not None and form[0] == "quantize":
+            # A Decimal quantized to the column's scale, finite: the converter's work, in line.
+            scope[f"e{n}"] = form[1]
+            items.append(
+                f"(q if type(v := {raw}) is Decimal and (q := v.quantize(e{n}, context=CONTEXT))"
+                f".is_finite() else (None if v is None else c{n}(v)))"
+            )
+        else:
+            items.append(f"(None if (v := {raw}) is None else c{n}(v))")
     source = "def read(rows):\n    return [[" + ", ".join(items) + "] for r in rows]\n"
     exec(compile(source, "<sluice.jdbc.rows_reader>", "exec"), scope)
     reader: Callable[[Sequence[Sequence[Any]]], list[list[Any]]] = scope["read"]
@@ -165,7 +201,7 @@ def _quantizer(scale: int) -> Converter:
             raise DataError(f"Cannot represent {value} as a Decimal with scale {scale}")
         return result
 
-    return convert
+    return _mark(convert, ("quantize", exponent))
 
 
 def _decimal_text(value: Any) -> str:
@@ -284,7 +320,7 @@ def timestamp_reader(zone: dt.tzinfo, utc_column: bool) -> Converter:
         result: dt.datetime = value.astimezone(UTC)
         return result
 
-    return convert
+    return _mark(convert, ("utc", None)) if fast_utc else convert
 
 
 def _column_schema(
@@ -385,7 +421,8 @@ def _null_safe(converter: Converter, col: ColumnInfo) -> Converter:
             raise DataError(f"Column {col.name} is NOT NULL but holds {value!r}")
         return out
 
-    return convert
+    form = _inline_form(converter)
+    return convert if form is None else _mark(convert, form)  # the in-line case is never None
 
 
 def zone_of(name: str) -> dt.tzinfo:

@@ -17,12 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, Final
 
 import pymysql  # type: ignore[import-untyped]
 import pymysql.cursors  # type: ignore[import-untyped]
-from pymysql.constants import FIELD_TYPE, SERVER_STATUS  # type: ignore[import-untyped]
+from pymysql.connections import MAX_PACKET_LEN, MysqlPacket  # type: ignore[import-untyped]
+from pymysql.constants import CR, FIELD_TYPE, SERVER_STATUS  # type: ignore[import-untyped]
 from pymysql.converters import (  # type: ignore[import-untyped]
     convert_datetime,
     escape_float,
@@ -49,6 +51,7 @@ __all__ = [
     "install_row_parser",
     "literal_renderers",
     "parse_row",
+    "row_renderer",
     "statement_chunks",
 ]
 
@@ -259,10 +262,11 @@ class MySqlDialect(Dialect):
         literals = literal_renderers(escape, bool(no_backslash))
         limit = self._limit(dbapi_connection)
         head, tail = prefix.encode(encoding), suffix.encode(encoding)
+        render = row_renderer(rows, literals, encoding)
         cur = dbapi_connection.cursor()
         try:
             room = limit - len(head) - len(tail)
-            for chunk in statement_chunks(rows, literals, escape, encoding, room):
+            for chunk in statement_chunks(rows, literals, escape, encoding, room, render):
                 cur.execute(head + b",".join(chunk) + tail)
         finally:
             cur.close()
@@ -430,20 +434,92 @@ def literal_renderers(fallback: Literal, no_backslash_escapes: bool) -> dict[typ
     }
 
 
+RowRenderer = Callable[[Sequence[Any]], bytes]
+
+_NONE: Final = type(None)
+
+
+def row_renderer(
+    rows: Sequence[Sequence[Any]], literals: dict[type, Literal], encoding: str
+) -> RowRenderer | None:
+    """A function rendering a row of ``rows`` as ``(v1,v2,...)`` bytes exactly as
+    :func:`statement_chunks` renders it through ``literals``, generated for this batch when every
+    column holds values of one type that ``literals`` renders (besides NULLs; datetimes all
+    naive): no lookup by type per value, and strings, dates and decimals rendered in line.
+    None when a column is mixed or of another type.
+
+    The generated source names only positions and the renderers passed in, never row values.
+    """
+    if not rows:
+        return None
+    scope: dict[str, Any] = {"NEEDS_ESCAPE": _NEEDS_ESCAPE, "ESCAPES": _BACKSLASH_ESCAPES}
+    parts: list[str] = []
+    for n, column in enumerate(zip(*rows, strict=True)):
+        found = set(map(type, column))
+        nullable = _NONE in found
+        found.discard(_NONE)
+        if not found:
+            parts.append('"NULL"')
+            continue
+        if len(found) > 1:
+            return None
+        (kind,) = found
+        if kind not in literals:
+            return None
+        x = f"x{n}"
+        if kind is str and literals[str] in (_quoted_backslash, _quoted_doubling):
+            if literals[str] is _quoted_doubling:
+                expr = f"""("'" + {x}.replace("'", "''") + "'")"""
+            else:
+                expr = (
+                    f"""("'" + {x} + "'" if NEEDS_ESCAPE({x}) is None """
+                    f"""else "'" + {x}.translate(ESCAPES) + "'")"""
+                )
+        elif kind is dt.datetime:
+            if any(v is not None and v.tzinfo is not None for v in column):
+                return None
+            expr = f"""("'" + {x}.isoformat(" ") + "'")"""
+        elif kind is dt.date:
+            expr = f"""("'" + {x}.isoformat() + "'")"""
+        elif kind is decimal.Decimal:
+            expr = f'format({x}, "f")'
+        else:
+            scope[f"r{n}"] = literals[kind]
+            expr = f"r{n}({x})"
+        parts.append(f'("NULL" if {x} is None else {expr})' if nullable else expr)
+    names = ", ".join(f"x{n}" for n in range(len(parts)))
+    values = "".join(p + ", " for p in parts)
+    source = (
+        f"def render(row):\n    {names}, = row\n"
+        f"    return ('(' + ','.join(({values})) + ')').encode(ENCODING)\n"
+    )
+    scope["ENCODING"] = encoding
+    exec(compile(source, "<sluice.jdbc.mysql_rows>", "exec"), scope)
+    render: RowRenderer = scope["render"]
+    return render
+
+
 def statement_chunks(
     rows: Sequence[Sequence[Any]],
     literals: dict[type, Literal],
     fallback: Literal,
     encoding: str,
     limit: int,
+    render: RowRenderer | None = None,
 ) -> Iterator[list[bytes]]:
     """Rows rendered as ``(v1,v2,...)`` byte strings, in chunks whose joined size (commas
-    included) stays within ``limit``; a single row larger than that is a chunk of its own."""
+    included) stays within ``limit``; a single row larger than that is a chunk of its own.
+    ``render``, from :func:`row_renderer`, renders rows the same way, faster."""
     chunk: list[bytes] = []
     size = 0
     get = literals.get
     for row in rows:
-        rendered = ("(" + ",".join([get(type(v), fallback)(v) for v in row]) + ")").encode(encoding)
+        if render is not None:
+            rendered = render(row)
+        else:
+            rendered = ("(" + ",".join([get(type(v), fallback)(v) for v in row]) + ")").encode(
+                encoding
+            )
         if chunk and size + len(rendered) + 1 > limit:
             yield chunk
             chunk, size = [], 0
@@ -535,4 +611,94 @@ def install_row_parser(cursor: Any) -> bool:
         return parse_row(data, position, fast)
 
     result._read_row_from_packet = read_row
+    _install_fetchmany(cursor, result, fast)
     return True
+
+
+def _install_fetchmany(cursor: Any, result: Any, decoders: list[Decoder]) -> None:
+    """Give ``cursor`` (an unbuffered PyMySQL cursor whose rows are tuples) a ``fetchmany``
+    reading row packets in one loop: PyMySQL's goes through five method calls and a packet
+    object per row. Data rows are parsed here; any other packet (end of data, an error, a row
+    split over several packets) is handed to PyMySQL's own handling, so results, warnings and
+    errors stay PyMySQL's. Nothing changes when the cursor or connection is of another shape."""
+    conn = getattr(result, "connection", None)
+    if (
+        type(cursor) is not pymysql.cursors.SSCursor  # tuples as they are read: no _conv_row
+        or conn is None
+        or not callable(getattr(conn, "_read_bytes", None))
+        or not isinstance(getattr(conn, "_next_seq_id", None), int)
+        or not hasattr(conn, "_current_timeout")
+        or not hasattr(result, "unbuffered_active")
+    ):
+        return
+    # The cursor holds this function: a strong reference back would make a cycle, and keep the
+    # cursor (and its unread result) alive past the connection it drains when it is closed.
+    owner = weakref.ref(cursor)
+    original = pymysql.cursors.SSCursor.fetchmany
+
+    def fetchmany(size: int | None = None) -> Any:
+        cursor = owner()
+        if cursor is None:
+            raise pymysql.err.ProgrammingError("Cursor closed")
+        if result.connection is not conn or not result.unbuffered_active:
+            return original(cursor, size)
+        cursor._check_executed()
+        if size is None:
+            size = cursor.arraysize
+        if conn._current_timeout != conn._read_timeout:
+            conn._sock.settimeout(conn._read_timeout)
+            conn._current_timeout = conn._read_timeout
+        read = conn._read_bytes
+        rows: list[tuple[Any, ...]] = []
+        append = rows.append
+        ended = False
+        while len(rows) < size:
+            data = _read_payload(conn, read)
+            first = data[0] if data else 0xFE
+            if first < 0xFE and len(data) < MAX_PACKET_LEN:
+                append(parse_row(data, 0, decoders))
+                continue
+            if len(data) >= MAX_PACKET_LEN:  # a row longer than one packet: read the rest
+                parts = [data]
+                while len(parts[-1]) >= MAX_PACKET_LEN:
+                    parts.append(_read_payload(conn, read))
+                data = b"".join(parts)
+            packet = MysqlPacket(data, conn.encoding)
+            if packet.is_error_packet():
+                result.unbuffered_active = False
+                packet.raise_for_error()
+            if result._check_packet_is_eof(packet):
+                result.unbuffered_active = False
+                result.connection = None
+                result.rows = None
+                ended = True
+                break
+            append(result._read_row_from_packet(packet))
+        if rows:
+            cursor.rownumber += len(rows)
+            if not ended:
+                result.affected_rows = 1
+                result.rows = (rows[-1],)
+        if ended or not rows:
+            cursor.warning_count = result.warning_count
+        return rows if rows else ()
+
+    cursor.fetchmany = fetchmany
+
+
+def _read_payload(conn: Any, read: Callable[[int], bytes]) -> bytes:
+    """One packet's payload, its sequence number checked as PyMySQL's ``_read_packet`` does."""
+    header = read(4)
+    length = header[0] | header[1] << 8 | header[2] << 16
+    number = header[3]
+    if number != conn._next_seq_id:
+        conn._force_close()
+        if number == 0:  # MariaDB sends its error packet with number 0 when shutting down
+            raise pymysql.err.OperationalError(
+                CR.CR_SERVER_LOST, "Lost connection to MySQL server during query"
+            )
+        raise pymysql.err.InternalError(
+            f"Packet sequence number wrong - got {number} expected {conn._next_seq_id}"
+        )
+    conn._next_seq_id = (number + 1) % 256
+    return read(length)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import hashlib
 from collections.abc import Sequence
 from typing import Any, ClassVar, Final
@@ -24,9 +26,54 @@ from sluice.connectors.jdbc.dialects.base import (
 from sluice.connectors.jdbc.identifiers import TableId
 from sluice.connectors.jdbc.urls import DatabaseKind
 
-__all__ = ["PostgresDialect"]
+__all__ = ["PostgresDialect", "copy_types"]
 
 FETCH_SIZE: Final = 5000
+
+_COPY_TYPES: Final[dict[type, str]] = {
+    int: "int8",
+    str: "text",
+    decimal.Decimal: "numeric",
+    float: "float8",
+    bool: "bool",
+    dt.date: "date",
+    bytes: "bytea",
+}
+"""Text-format COPY dumpers by a value's exact type: each writes what psycopg's own choice for
+that type writes (the server parses the text by the target column's type either way)."""
+_NONE: Final = type(None)
+
+
+def copy_types(rows: Sequence[Sequence[Any]]) -> list[str] | None:
+    """The type names for ``Copy.set_types`` when every column of ``rows`` holds values of one
+    exact type from :data:`_COPY_TYPES` (or datetimes all naive or all aware) besides NULLs;
+    None when any column is mixed or of another type (psycopg then picks a dumper per value).
+
+    Fixed dumpers spare psycopg the lookup of a dumper for every value, a third of its work.
+    """
+    if not rows:
+        return None
+    names: list[str] = []
+    for column in zip(*rows, strict=True):
+        found = set(map(type, column))
+        found.discard(_NONE)
+        if not found:
+            names.append("text")  # only NULLs: the dumper is never called
+            continue
+        if len(found) > 1:
+            return None
+        (kind,) = found
+        name = _COPY_TYPES.get(kind)
+        if name is None:
+            if kind is not dt.datetime:
+                return None
+            naive = {v.tzinfo is None for v in column if v is not None}
+            if len(naive) != 1:
+                return None
+            name = "timestamp" if naive.pop() else "timestamptz"
+        names.append(name)
+    return names
+
 
 _OIDS: Final[dict[int, ColumnKind]] = {
     16: ColumnKind.BOOLEAN,
@@ -190,7 +237,10 @@ class PostgresDialect(Dialect):
         self, cursor: Any, target: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
     ) -> None:
         cols = ", ".join(self.quote(c) for c in columns)
+        types = copy_types(rows)
         with cursor.copy(f"COPY {target} ({cols}) FROM STDIN") as copy:
+            if types is not None:
+                copy.set_types(types)
             write = copy.write_row
             for row in rows:
                 write(row)
