@@ -37,6 +37,7 @@ from bench.connector_common import bench_bootstrap, print_results, rate, tests_i
 from sluice.api import SinkRecord, SinkRecordBatch
 from sluice.api import TopicPartition as SinkPartition
 from sluice.connectors.jdbc import JdbcSinkTask, JdbcSourceTask
+from sluice.runtime.collector import tune_collector
 from sluice.testing import EmbeddedWorker, SinkTaskHarness, SourceTaskHarness
 
 __all__ = ["BenchDatabase", "main", "run_jdbc_bench"]
@@ -447,6 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", choices=["postgresql", "mariadb"])
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
+    tune_collector()  # as the sluice command tunes its worker process
     work = Path(tempfile.mkdtemp(prefix="sluice-bench-jdbc-"))
     with bench_bootstrap(args.bootstrap, work) as bootstrap:
         servers = []

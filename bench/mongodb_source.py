@@ -34,6 +34,7 @@ from confluent_kafka import Consumer, TopicPartition
 from pymongo import MongoClient
 
 from bench.connector_common import bench_bootstrap, bench_mongodb, print_results, rate, wait
+from sluice.runtime.collector import tune_collector
 from sluice.testing import EmbeddedWorker
 
 __all__ = ["main", "run_mongodb_source_bench"]
@@ -180,6 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--uri", help="use this MongoDB instead of starting the test server")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
+    tune_collector()  # as the sluice command tunes its worker process
     work = Path(tempfile.mkdtemp(prefix="sluice-bench-mongodb-"))
     with bench_bootstrap(args.bootstrap, work) as bootstrap, bench_mongodb(args.uri) as uri:
         results = run_mongodb_source_bench(bootstrap, uri, args.docs, args.changes, work)

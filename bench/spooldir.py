@@ -22,6 +22,7 @@ from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
+from sluice.runtime.collector import tune_collector
 from sluice.testing import EmbeddedWorker, wait_for
 
 __all__ = ["run_spooldir_bench", "write_csv"]
@@ -145,6 +146,7 @@ def main() -> None:
     p.add_argument("--bootstrap", required=True)
     p.add_argument("--size", default="1GB", help="CSV size, e.g. 100MB or 1GB")
     args = p.parse_args()
+    tune_collector()  # as the sluice command tunes its worker process
     print(run_spooldir_bench(args.bootstrap, _size(args.size)))
 
 

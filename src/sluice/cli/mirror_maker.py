@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sluice.cli.startup import RunningWorker, StartupError, install_logging
+from sluice.runtime.collector import tune_collector
 
 __all__ = ["register", "run_mirror_maker"]
 
@@ -208,6 +209,7 @@ def _serve(running: list[RunningWorker], stopping: threading.Event) -> int:
 
     signal.signal(signal.SIGINT, shutdown)
     signal.signal(signal.SIGTERM, shutdown)
+    tune_collector()
     while not all(w.stopped.is_set() for w in running):
         time.sleep(0.5)
         for worker in running:
