@@ -50,7 +50,7 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-from bench.connector_common import print_results, rate, tests_importable
+from bench.connector_common import bench_work_dir, print_results, rate, tests_importable
 from bench.java_connect import JavaSide
 from bench.jdbc import BenchDatabase
 from bench.kafka_ops import Broker, bench_broker
@@ -561,38 +561,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = set(kinds) - set(CONNECTORS)
     if unknown:
         parser.error(f"unknown database {sorted(unknown)}: postgresql or mariadb")
-    work = Path(tempfile.mkdtemp(prefix="sluice-bench-cdc-"))
-    progress = Progress()
-    sides: list[Side] = []
-    if args.only in (None, "sluice"):
-        sides.append(SluiceSide())
-    if args.only in (None, "java"):
-        sides.append(JavaSide(work / "java-cache"))
-    starts = {"postgresql": start_postgres, "mariadb": start_mariadb}
-    results: dict[str, Any] = {}
-    port = args.broker_port or free_port()
-    with bench_broker(args.bootstrap, port, work, progress) as broker:
-        for kind in kinds:
-            server = starts[kind]()
-            try:
-                d = server.database("bench_cdc")
-                db = BenchDatabase(kind, d.host, d.port, d.user, d.password, d.name)
-                results[kind] = run_cdc_bench(
-                    broker,
-                    db,
-                    args.rows,
-                    args.rate,
-                    args.seconds,
-                    work,
-                    sides,
-                    progress=progress,
-                    connector_settings=settings,
-                )
-            finally:
-                stop_server(server)
-            progress.done(format_table(results[kind]))
-    print_results(results, args.out)
-    return 0
+    with bench_work_dir("sluice-bench-cdc-") as work:
+        progress = Progress()
+        sides: list[Side] = []
+        if args.only in (None, "sluice"):
+            sides.append(SluiceSide())
+        if args.only in (None, "java"):
+            sides.append(JavaSide(work / "java-cache"))
+        starts = {"postgresql": start_postgres, "mariadb": start_mariadb}
+        results: dict[str, Any] = {}
+        port = args.broker_port or free_port()
+        with bench_broker(args.bootstrap, port, work, progress) as broker:
+            for kind in kinds:
+                server = starts[kind]()
+                try:
+                    d = server.database("bench_cdc")
+                    db = BenchDatabase(kind, d.host, d.port, d.user, d.password, d.name)
+                    results[kind] = run_cdc_bench(
+                        broker,
+                        db,
+                        args.rows,
+                        args.rate,
+                        args.seconds,
+                        work,
+                        sides,
+                        progress=progress,
+                        connector_settings=settings,
+                    )
+                finally:
+                    stop_server(server)
+                progress.done(format_table(results[kind]))
+        print_results(results, args.out)
+        return 0
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,7 +17,15 @@ from bench.kafka_ops import bench_broker
 from bench.progress import Progress
 from bench.sides import free_port
 
-__all__ = ["bench_bootstrap", "bench_mongodb", "print_results", "rate", "tests_importable", "wait"]
+__all__ = [
+    "bench_bootstrap",
+    "bench_mongodb",
+    "bench_work_dir",
+    "print_results",
+    "rate",
+    "tests_importable",
+    "wait",
+]
 
 
 def wait(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:
@@ -60,6 +70,17 @@ def bench_mongodb(uri: str | None) -> Iterator[str]:
         yield server.uri
     finally:
         stop_mongodb(server)
+
+
+@contextlib.contextmanager
+def bench_work_dir(prefix: str) -> Iterator[Path]:
+    """A temporary directory for one bench run (its broker's data, connector files), removed
+    afterwards, also when the run fails or is interrupted: a run can leave gigabytes."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def print_results(results: dict[str, Any], out: Path | None) -> None:

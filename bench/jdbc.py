@@ -33,7 +33,14 @@ import psycopg
 import pymysql  # type: ignore[import-untyped]
 from confluent_kafka import Consumer, TopicPartition
 
-from bench.connector_common import bench_bootstrap, print_results, rate, tests_importable, wait
+from bench.connector_common import (
+    bench_bootstrap,
+    bench_work_dir,
+    print_results,
+    rate,
+    tests_importable,
+    wait,
+)
 from sluice.api import SinkRecord, SinkRecordBatch
 from sluice.api import TopicPartition as SinkPartition
 from sluice.connectors.jdbc import JdbcSinkTask, JdbcSourceTask
@@ -449,8 +456,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
     tune_collector()  # as the sluice command tunes its worker process
-    work = Path(tempfile.mkdtemp(prefix="sluice-bench-jdbc-"))
-    with bench_bootstrap(args.bootstrap, work) as bootstrap:
+    with (
+        bench_work_dir("sluice-bench-jdbc-") as work,
+        bench_bootstrap(args.bootstrap, work) as bootstrap,
+    ):
         servers = []
         try:
             databases = []

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import tempfile
 import time
 import uuid
@@ -31,7 +30,14 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from pymongo import MongoClient, ReplaceOne
 
-from bench.connector_common import bench_bootstrap, bench_mongodb, print_results, rate, wait
+from bench.connector_common import (
+    bench_bootstrap,
+    bench_mongodb,
+    bench_work_dir,
+    print_results,
+    rate,
+    wait,
+)
 from sluice.runtime.collector import tune_collector
 from sluice.testing import EmbeddedWorker
 
@@ -213,13 +219,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
     tune_collector()  # as the sluice command tunes its worker process
-    work = Path(tempfile.mkdtemp(prefix="sluice-bench-mongodb-"))
-    try:
-        with bench_bootstrap(args.bootstrap, work) as bootstrap, bench_mongodb(args.uri) as uri:
-            results = run_mongodb_sink_bench(bootstrap, uri, args.records, args.batch, work)
-        results["server"] = "nx-27017" if args.uri is None else "given by --uri"
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with (
+        bench_work_dir("sluice-bench-mongodb-") as work,
+        bench_bootstrap(args.bootstrap, work) as bootstrap,
+        bench_mongodb(args.uri) as uri,
+    ):
+        results = run_mongodb_sink_bench(bootstrap, uri, args.records, args.batch, work)
+    results["server"] = "nx-27017" if args.uri is None else "given by --uri"
     print_results(results, args.out)
     return 0
 

@@ -33,7 +33,14 @@ from typing import Any
 from confluent_kafka import Consumer, TopicPartition
 from pymongo import MongoClient
 
-from bench.connector_common import bench_bootstrap, bench_mongodb, print_results, rate, wait
+from bench.connector_common import (
+    bench_bootstrap,
+    bench_mongodb,
+    bench_work_dir,
+    print_results,
+    rate,
+    wait,
+)
 from sluice.runtime.collector import tune_collector
 from sluice.testing import EmbeddedWorker
 
@@ -182,8 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
     tune_collector()  # as the sluice command tunes its worker process
-    work = Path(tempfile.mkdtemp(prefix="sluice-bench-mongodb-"))
-    with bench_bootstrap(args.bootstrap, work) as bootstrap, bench_mongodb(args.uri) as uri:
+    with (
+        bench_work_dir("sluice-bench-mongodb-") as work,
+        bench_bootstrap(args.bootstrap, work) as bootstrap,
+        bench_mongodb(args.uri) as uri,
+    ):
         results = run_mongodb_source_bench(bootstrap, uri, args.docs, args.changes, work)
     print_results(results, args.out)
     return 0
