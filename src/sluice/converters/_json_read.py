@@ -15,13 +15,22 @@ import decimal
 import json as _stdjson
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any, Final
 
 import msgspec
 
 from sluice.api.errors import DataError, SchemaBuilderError
 from sluice.api.logical import Date, Decimal, Time, Timestamp
-from sluice.api.schema import DATE_NAME, DECIMAL_NAME, TIME_NAME, Schema, SchemaBuilder, Type
+from sluice.api.schema import (
+    DATE_NAME,
+    DECIMAL_NAME,
+    TIME_NAME,
+    TIMESTAMP_NAME,
+    Schema,
+    SchemaBuilder,
+    Type,
+)
 from sluice.api.struct import Struct
 from sluice.converters._common import as_map_key
 from sluice.converters._json_write import _INT_BITS, _LOGICAL, _TYPE_NAMES
@@ -483,14 +492,21 @@ def _flat_struct_reader(schema: Schema | None) -> Callable[[bytes], Struct] | No
     fields: list[tuple[str, Any, Any] | tuple[str, Any]] = []
     rename = {}
     doubles = []
+    logical: list[tuple[int, Callable[[Any], Any]]] = []
     for i, f in enumerate(schema.fields):
         fs = f.schema
-        if fs.name in _LOGICAL or fs.type not in _FLAT_TYPES or fs.default is not None:
+        if fs.default is not None:
             return None
-        if fs.type in _INT_BITS:
-            bits = _INT_BITS[fs.type]
-            meta = msgspec.Meta(ge=-(1 << (bits - 1)), le=(1 << (bits - 1)) - 1)
-            typ: Any = Annotated[int, meta]
+        if fs.name in _LOGICAL:
+            flat = _flat_logical(fs)
+            if flat is None:
+                return None
+            typ: Any = flat[0]
+            logical.append((i, flat[1]))
+        elif fs.type not in _FLAT_TYPES:
+            return None
+        elif fs.type in _INT_BITS:
+            typ = _int_of(_INT_BITS[fs.type])
         else:
             typ = _FLAT_TYPES[fs.type]
             if typ is float:
@@ -510,9 +526,35 @@ def _flat_struct_reader(schema: Schema | None) -> Callable[[bytes], Struct] | No
         for i in doubles:
             if values[i] == 0:  # BigDecimal has no negative zero
                 values[i] = 0.0
+        try:
+            for i, convert in logical:
+                if values[i] is not None:
+                    values[i] = convert(values[i])
+        except (ArithmeticError, ValueError) as e:  # the full path raises Kafka's error
+            raise msgspec.ValidationError(str(e)) from e
         return Struct.trusted(schema, values)
 
     return read
+
+
+def _int_of(bits: int) -> Any:
+    return Annotated[int, msgspec.Meta(ge=-(1 << (bits - 1)), le=(1 << (bits - 1)) - 1)]
+
+
+def _flat_logical(schema: Schema) -> tuple[Any, Callable[[Any], Any]] | None:
+    """The type msgspec decodes a logical field's JSON as (Base64 bytes for a Decimal, an
+    integer in range for the others) and the conversion :func:`_logical_decoder` applies to it;
+    None for a logical name on another underlying type (the full path reports it)."""
+    name, t = schema.name, schema.type
+    if name == DECIMAL_NAME and t is Type.BYTES:
+        return bytes, partial(Decimal.to_logical, schema)
+    if name == DATE_NAME and t is Type.INT32:
+        return _int_of(32), partial(Date.to_logical, schema)
+    if name == TIME_NAME and t is Type.INT32:
+        return _int_of(32), partial(Time.to_logical, schema)
+    if name == TIMESTAMP_NAME and t is Type.INT64:
+        return _int_of(64), partial(Timestamp.to_logical, schema)
+    return None
 
 
 class _ReadPlan:
