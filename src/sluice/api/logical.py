@@ -78,9 +78,16 @@ class Decimal:
                 "Decimal value has mismatching scale for given Decimal schema. "
                 f"Schema has scale {scale}, value has scale {-exponent}."
             )
+        return Decimal.unscaled_bytes(value, scale)
+
+    @staticmethod
+    def unscaled_bytes(value: _decimal.Decimal, scale: int) -> bytes:
+        """The big-endian two's-complement bytes of ``value`` times 10^scale, as Kafka writes a
+        decimal of that scale (``value`` must be finite and have that scale: not checked)."""
         unscaled = int(value.scaleb(scale, _EXACT))
-        length = max(1, (unscaled + (unscaled < 0)).bit_length() // 8 + 1)
-        return unscaled.to_bytes(length, "big", signed=True)
+        return unscaled.to_bytes(
+            (unscaled + (unscaled < 0)).bit_length() // 8 + 1, "big", signed=True
+        )
 
     @staticmethod
     def to_logical(schema: Schema, value: bytes) -> _decimal.Decimal:

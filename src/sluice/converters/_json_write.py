@@ -72,6 +72,25 @@ def _float(value: float) -> msgspec.Raw:
     return _Raw(b'"' + text + b'"')  # NaN and values beyond float range, as Jackson quotes them
 
 
+def _decimal_bytes(schema: Schema) -> Callable[[decimal.Decimal], bytes | None]:
+    """``Decimal.from_logical`` for finite values already at the schema's scale, the usual
+    case, with the scale read once; None for anything else, which the full path checks and
+    reports (a scale the schema lacks or cannot parse, a value at another scale)."""
+    try:
+        scale = Decimal.scale_of(schema)
+    except DataError:
+        return lambda v: None
+    quantum = decimal.Decimal(1).scaleb(-scale)
+    unscaled_bytes = Decimal.unscaled_bytes
+
+    def bytes_of(v: decimal.Decimal) -> bytes | None:
+        if not (v.is_finite() and v.same_quantum(quantum)):
+            return None
+        return unscaled_bytes(v, scale)
+
+    return bytes_of
+
+
 def _b64(value: bytes | bytearray | memoryview) -> msgspec.Raw:
     return _Raw(b'"' + base64.b64encode(value) + b'"')
 
@@ -319,8 +338,13 @@ class _Writer:
         name = schema.name
         if name == DECIMAL_NAME:
             numeric = self.numeric_decimals
+            bytes_of = _decimal_bytes(schema)
 
             def enc_decimal(v: Any) -> Any:
+                if not numeric and type(v) is decimal.Decimal:
+                    raw = bytes_of(v)
+                    if raw is not None:
+                        return _Raw(b'"' + base64.b64encode(raw) + b'"')
                 if not isinstance(v, decimal.Decimal):
                     raise DataError(
                         f"Invalid type for Decimal, expected BigDecimal but was {_cls(v)}"
