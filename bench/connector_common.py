@@ -16,10 +16,12 @@ from typing import Any
 from bench.kafka_ops import bench_broker
 from bench.progress import Progress
 from bench.sides import free_port
+from sluice.runtime.collector import tune_collector
 
 __all__ = [
     "bench_bootstrap",
     "bench_mongodb",
+    "bench_session",
     "bench_work_dir",
     "print_results",
     "rate",
@@ -70,6 +72,16 @@ def bench_mongodb(uri: str | None) -> Iterator[str]:
         yield server.uri
     finally:
         stop_mongodb(server)
+
+
+@contextlib.contextmanager
+def bench_session(prefix: str, bootstrap: str | None) -> Iterator[tuple[Path, str]]:
+    """What a connector bench's ``main`` runs in: the collector tuned as the sluice command
+    tunes its worker process (the bench drives an embedded worker), a work directory removed
+    afterwards, and ``bootstrap``'s broker or one started in that directory."""
+    tune_collector()
+    with bench_work_dir(prefix) as work, bench_bootstrap(bootstrap, work) as servers:
+        yield work, servers
 
 
 @contextlib.contextmanager

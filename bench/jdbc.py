@@ -34,8 +34,7 @@ import pymysql  # type: ignore[import-untyped]
 from confluent_kafka import Consumer, TopicPartition
 
 from bench.connector_common import (
-    bench_bootstrap,
-    bench_work_dir,
+    bench_session,
     print_results,
     rate,
     tests_importable,
@@ -44,7 +43,6 @@ from bench.connector_common import (
 from sluice.api import SinkRecord, SinkRecordBatch
 from sluice.api import TopicPartition as SinkPartition
 from sluice.connectors.jdbc import JdbcSinkTask, JdbcSourceTask
-from sluice.runtime.collector import tune_collector
 from sluice.testing import EmbeddedWorker, SinkTaskHarness, SourceTaskHarness
 
 __all__ = ["BenchDatabase", "main", "run_jdbc_bench"]
@@ -455,11 +453,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", choices=["postgresql", "mariadb"])
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
-    tune_collector()  # as the sluice command tunes its worker process
-    with (
-        bench_work_dir("sluice-bench-jdbc-") as work,
-        bench_bootstrap(args.bootstrap, work) as bootstrap,
-    ):
+    with bench_session("sluice-bench-jdbc-", args.bootstrap) as (work, bootstrap):
         servers = []
         try:
             databases = []

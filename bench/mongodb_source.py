@@ -34,14 +34,12 @@ from confluent_kafka import Consumer, TopicPartition
 from pymongo import MongoClient
 
 from bench.connector_common import (
-    bench_bootstrap,
     bench_mongodb,
-    bench_work_dir,
+    bench_session,
     print_results,
     rate,
     wait,
 )
-from sluice.runtime.collector import tune_collector
 from sluice.testing import EmbeddedWorker
 
 __all__ = ["main", "run_mongodb_source_bench"]
@@ -188,10 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--uri", help="use this MongoDB instead of starting the test server")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
-    tune_collector()  # as the sluice command tunes its worker process
     with (
-        bench_work_dir("sluice-bench-mongodb-") as work,
-        bench_bootstrap(args.bootstrap, work) as bootstrap,
+        bench_session("sluice-bench-mongodb-", args.bootstrap) as (work, bootstrap),
         bench_mongodb(args.uri) as uri,
     ):
         results = run_mongodb_source_bench(bootstrap, uri, args.docs, args.changes, work)

@@ -59,6 +59,18 @@ def _value_chain() -> TransformationChain[Any]:
     )
 
 
+def _static_insert(field: str, value: str) -> TransformationChain[Any]:
+    """InsertField$Value adding only a static field."""
+    return _chain(
+        transforms="insert",
+        **{
+            "transforms.insert.type": IF + "$Value",
+            "transforms.insert.static.field": field,
+            "transforms.insert.static.value": value,
+        },
+    )
+
+
 def _sink(value_schema: Schema | None, value: Any, offset: int = 0) -> SinkRecord:
     return SinkRecord("orders", 0, None, f"k{offset}", value_schema, value, offset, 1000)
 
@@ -107,14 +119,7 @@ def test_schemaless_maps_match_record_by_record() -> None:
 
 
 def test_a_static_field_alone_is_added_to_maps_as_one_by_one() -> None:
-    chain = _chain(
-        transforms="insert",
-        **{
-            "transforms.insert.type": IF + "$Value",
-            "transforms.insert.static.field": "pipeline",
-            "transforms.insert.static.value": "batch",
-        },
-    )
+    chain = _static_insert("pipeline", "batch")
     records = [_sink(None, {"id": i, "pipeline": "old"}, i) for i in range(3)]
     records.append(_sink(None, "not a map", 3))  # declined by the step: apply's own error
     with pytest.raises(DataError):
@@ -125,14 +130,7 @@ def test_a_static_field_alone_is_added_to_maps_as_one_by_one() -> None:
 
 
 def test_source_records_keep_their_offsets() -> None:
-    chain = _chain(
-        transforms="insert",
-        **{
-            "transforms.insert.type": IF + "$Value",
-            "transforms.insert.static.field": "s",
-            "transforms.insert.static.value": "v",
-        },
-    )
+    chain = _static_insert("s", "v")
     records = [
         SourceRecord({"p": 1}, {"o": i}, "t", None, None, None, None, {"a": i}) for i in range(3)
     ]
