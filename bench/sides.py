@@ -160,7 +160,7 @@ class SluiceSide(Side):
             *entry,
             "standalone",
             "--log-level",
-            "WARNING",
+            os.environ.get("BENCH_SLUICE_LOG_LEVEL", "WARNING"),
             str(worker_file),
             *[str(f) for f in connector_files],
         ]

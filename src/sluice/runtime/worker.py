@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sluice.api import (
@@ -77,9 +78,21 @@ from sluice.runtime.worker_source_task import WorkerSourceTask
 from sluice.runtime.worker_task import RecordPipeline, TaskStatusListener, WorkerTask
 from sluice.storage.offsets import OffsetBackingStore
 
-__all__ = ["Worker"]
+__all__ = ["TaskStart", "Worker"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TaskStart:
+    """One task for :meth:`Worker.start_tasks` to build and start."""
+
+    id: ConnectorTaskId
+    connector_config: dict[str, str]
+    task_config: dict[str, str]
+    listener: TaskStatusListener
+    target_state: TargetState
+    on_topic: Callable[[str], None] | None = None
 
 
 class Worker:
@@ -272,36 +285,72 @@ class Worker:
         on_topic: Callable[[str], None] | None = None,
     ) -> bool:
         """Build and start one task; a failure to build is reported as FAILED, not raised."""
-        with self._lock:
-            if id in self.tasks:
-                raise ConfigError(f"Task {id} already running on this worker")
-            try:
-                task: WorkerTask
-                if self.runs_in_process(id, connector_config):
-                    task = self._build_task_process(
-                        id, connector_config, task_config, listener, target_state, on_topic
-                    )
-                else:
-                    task = self._build_task(
-                        id, connector_config, task_config, listener, target_state, on_topic
-                    )
-            except Exception as e:
-                from sluice.runtime.java_traces import format_trace
+        start = TaskStart(id, connector_config, task_config, listener, target_state, on_topic)
+        return self.start_tasks([start])[0]
 
-                if isinstance(e, TaskProcessBuildError):
-                    log.error("Failed to start task %s in its process: %s", id, e)
-                    trace = e.trace
+    def start_tasks(self, starts: Sequence[TaskStart]) -> list[bool]:
+        """Build every task first, then let them all run; whether each one started, in order.
+
+        Built one after another and started as each was built, the sink tasks of one connector
+        join their consumer group tens of milliseconds apart (a task process builds its task
+        before it may run): the first forms the group alone and takes every partition, and
+        when the next one joins, that member learns of the new rebalance only at its next
+        heartbeat (``heartbeat.interval.ms``, 3 s by default), a stall at every start.
+        Started together, they join within a few milliseconds and the group forms once. Task
+        processes also build in parallel. A failure to build is reported as FAILED for that
+        task alone.
+        """
+        with self._lock:
+            for s in starts:
+                if s.id in self.tasks:
+                    raise ConfigError(f"Task {s.id} already running on this worker")
+            built: list[WorkerTask | None] = []
+            for s in starts:
+                try:
+                    if self.runs_in_process(s.id, s.connector_config):
+                        task: WorkerTask = self._spawn_task_process(s)
+                    else:
+                        task = self._build_task(
+                            s.id,
+                            s.connector_config,
+                            s.task_config,
+                            s.listener,
+                            s.target_state,
+                            s.on_topic,
+                        )
+                except Exception as e:
+                    self._task_start_failed(s, e)
+                    built.append(None)
                 else:
-                    log.exception("Failed to start task %s", id)
-                    trace = format_trace()
-                self.metrics.task_startups.record(False)
-                self._forget_task_clients(id)
-                listener.on_task_failure(id, trace)
-                return False
-            self.tasks[id] = task
-            task.start_thread()
-            self.metrics.task_startups.record(True)
-            return True
+                    built.append(task)
+            for i, (s, spawned) in enumerate(zip(starts, built, strict=True)):
+                if isinstance(spawned, TaskProcess):
+                    try:
+                        spawned.await_built()
+                    except Exception as e:
+                        self._task_start_failed(s, e)
+                        built[i] = None
+            ready = [(s, t) for s, t in zip(starts, built, strict=True) if t is not None]
+            for s, ready_task in ready:
+                self.tasks[s.id] = ready_task
+            for _, ready_task in ready:
+                ready_task.start_thread()
+                self.metrics.task_startups.record(True)
+            return [t is not None for t in built]
+
+    def _task_start_failed(self, start: TaskStart, error: Exception) -> None:
+        """Report a task that could not be built as FAILED, with the trace of why."""
+        from sluice.runtime.java_traces import format_trace
+
+        if isinstance(error, TaskProcessBuildError):
+            log.error("Failed to start task %s in its process: %s", start.id, error)
+            trace = error.trace
+        else:
+            log.error("Failed to start task %s", start.id, exc_info=error)
+            trace = format_trace(error)
+        self.metrics.task_startups.record(False)
+        self._forget_task_clients(start.id)
+        start.listener.on_task_failure(start.id, trace)
 
     def runs_in_process(self, id: ConnectorTaskId, connector_config: Mapping[str, str]) -> bool:
         """Whether task ``id`` runs in a child process (``sluice.task.isolation``)."""
@@ -309,17 +358,12 @@ class Worker:
             self.isolation, connector_config, self._generated_tasks.get(id.connector)
         )
 
-    def _build_task_process(
-        self,
-        id: ConnectorTaskId,
-        connector_config: dict[str, str],
-        task_config: dict[str, str],
-        listener: TaskStatusListener,
-        target_state: TargetState,
-        on_topic: Callable[[str], None] | None,
-    ) -> TaskProcess:
-        """Start task ``id`` in a child process that builds it with :meth:`_build_task`; returns
-        once it is built (raises, with the process's trace, if it could not be)."""
+    def _spawn_task_process(self, start: TaskStart) -> TaskProcess:
+        """Start a child process that builds the task with :meth:`_build_task`; the caller
+        awaits the build (:meth:`TaskProcess.await_built` raises with the process's trace if
+        it could not)."""
+        id, connector_config, task_config = start.id, start.connector_config, start.task_config
+        listener, target_state, on_topic = start.listener, start.target_state, start.on_topic
         conn_config = self.resolve(connector_config)
         resolved_task_config = self.resolve(task_config)
         task_cls = self._task_class(conn_config, task_config)
@@ -357,7 +401,7 @@ class Worker:
             lambda kind: self._client_stats_feed(id, kind),
             task_cls,
         )
-        handle.launch()
+        handle.spawn()
         return handle
 
     def _client_stats_feed(self, id: ConnectorTaskId, kind: str) -> Callable[[str], None]:

@@ -7,13 +7,13 @@ replaced by a record of what was started.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from sluice.plugins.registry import PluginRegistry
-from sluice.runtime.worker import Worker
+from sluice.runtime.worker import TaskStart, Worker
 from sluice.runtime.worker_config import WorkerConfig
 from sluice.storage.offsets import MemoryOffsetBackingStore
-from sluice.storage.states import ConnectorTaskId, TargetState
+from sluice.storage.states import ConnectorTaskId
 
 
 class RecordingWorker(Worker):
@@ -24,13 +24,12 @@ class RecordingWorker(Worker):
         self.started_tasks: list[ConnectorTaskId] = []
         self.running_tasks: dict[ConnectorTaskId, dict[str, str]] = {}
 
-    def start_task(self, id: ConnectorTaskId, connector_config: dict[str, str],
-                   task_config: dict[str, str], listener: Any, target_state: TargetState,
-                   on_topic: Any = None) -> bool:  # fmt: skip
-        self.started_tasks.append(id)
-        self.running_tasks[id] = task_config
-        listener.on_task_startup(id)
-        return True
+    def start_tasks(self, starts: Sequence[TaskStart]) -> list[bool]:
+        for s in starts:
+            self.started_tasks.append(s.id)
+            self.running_tasks[s.id] = s.task_config
+            s.listener.on_task_startup(s.id)
+        return [True] * len(starts)
 
     def stop_and_await_tasks(self, ids: list[ConnectorTaskId]) -> None:
         for id in ids:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from sluice.plugins.registry import PluginRegistry
 from sluice.runtime.metrics.task_metrics import SinkTaskMetrics, SourceTaskMetrics
 from sluice.runtime.task_process import runs_in_process
 from sluice.runtime.task_process.protocol import apply_metrics, describe_exit, export_metrics
-from sluice.runtime.worker import Worker
+from sluice.runtime.worker import TaskStart, Worker
 from sluice.runtime.worker_config import WorkerConfig
 from sluice.storage.offsets import MemoryOffsetBackingStore
 from sluice.storage.states import ConnectorTaskId, TargetState
@@ -122,3 +123,49 @@ def test_a_task_its_process_cannot_build_fails_with_the_process_trace() -> None:
     assert failed == id
     assert "no.such.Converter" in trace.splitlines()[0]
     assert "\tat sluice.runtime.task_process.host._Host.run(" in trace  # built in the process
+
+
+class _FakeTask:
+    """What the worker holds for a built task: here only its start is recorded."""
+
+    def __init__(self, id: ConnectorTaskId, events: list[str]) -> None:
+        self.id, self.events = id, events
+
+    def start_thread(self) -> None:
+        self.events.append(f"start {self.id.task}")
+
+
+class _OrderWorker(Worker):
+    """A worker whose thread tasks are fakes, and whose task 1 cannot be built."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "w",
+            WorkerConfig({**WORKER, "sluice.task.isolation": "thread"}),
+            PluginRegistry(),
+            MemoryOffsetBackingStore(),
+        )
+        self.events: list[str] = []
+
+    def _build_task(self, id: ConnectorTaskId, *args: Any) -> Any:
+        self.events.append(f"build {id.task}")
+        if id.task == 1:
+            raise ConfigError("task 1 is broken")
+        return _FakeTask(id, self.events)
+
+
+def test_a_connectors_tasks_are_all_built_before_any_of_them_starts() -> None:
+    # Started together, a connector's sink tasks join their consumer group at once: the group
+    # forms once instead of rebalancing as each one arrives.
+    worker = _OrderWorker()
+    listener = _Listener()
+    starts = [
+        TaskStart(ConnectorTaskId("c", i), {"name": "c"}, {}, listener, TargetState.STARTED)
+        for i in range(3)
+    ]
+    assert worker.start_tasks(starts) == [True, False, True]
+    assert worker.events == ["build 0", "build 1", "build 2", "start 0", "start 2"]
+    assert sorted(t.task for t in worker.tasks) == [0, 2]
+    [(failed, trace)] = listener.failures
+    assert failed == ConnectorTaskId("c", 1) and "task 1 is broken" in trace
+    assert worker.metrics.task_startups.failures == 1

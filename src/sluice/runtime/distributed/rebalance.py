@@ -32,7 +32,7 @@ from sluice.runtime.distributed.protocol import (
 )
 from sluice.runtime.loggers import Loggers
 from sluice.runtime.metrics.worker_metrics import RebalanceMetrics
-from sluice.runtime.worker import Worker
+from sluice.runtime.worker import TaskStart, Worker
 from sluice.storage.config import ClusterConfigState, ConfigBackingStore
 from sluice.storage.states import ConnectorTaskId, TargetState
 from sluice.storage.status import StatusBackingStore
@@ -336,9 +336,11 @@ class RebalanceHandling(AbstractHerder):
             tasks,
             assignment.offset,
         )
+        # The tasks go as one action: Worker.start_tasks builds them all, then starts them
+        # together, so that a connector's sink tasks form their consumer group at once.
         self._run_all(
             [partial(self.start_connector, c) for c in connectors]
-            + [partial(self.start_task, t) for t in tasks]
+            + ([partial(self.start_tasks, tasks)] if tasks else [])
         )
         with self._lock:
             self._running = ExtendedAssignment.empty() if self.is_eager() else assignment.copy()
@@ -373,16 +375,24 @@ class RebalanceHandling(AbstractHerder):
         return ok
 
     def start_task(self, task: ConnectorTaskId) -> bool:
-        config = self._config_state.connector_configs.get(task.connector)
-        task_config = self._config_state.task_config(task)
-        if config is None or task_config is None:
-            log.warning("Not starting task %s: it has no config at this offset", task)
-            return False
-        target = self._config_state.target_states.get(task.connector, TargetState.STARTED)
-        log.info("Starting task %s", task)
-        with self._lock:
-            self._task_config_offsets[task] = self._config_state.offset
-        return self.worker.start_task(task, config, task_config, self, target, self.on_topic(task))
+        return self.start_tasks([task])[0]
+
+    def start_tasks(self, tasks: list[ConnectorTaskId]) -> list[bool]:
+        """Start ``tasks`` together (see ``Worker.start_tasks``); whether each one started."""
+        starts: list[TaskStart] = []
+        for task in tasks:
+            config = self._config_state.connector_configs.get(task.connector)
+            task_config = self._config_state.task_config(task)
+            if config is None or task_config is None:
+                log.warning("Not starting task %s: it has no config at this offset", task)
+                continue
+            target = self._config_state.target_states.get(task.connector, TargetState.STARTED)
+            log.info("Starting task %s", task)
+            with self._lock:
+                self._task_config_offsets[task] = self._config_state.offset
+            starts.append(TaskStart(task, config, task_config, self, target, self.on_topic(task)))
+        started = dict(zip([s.id for s in starts], self.worker.start_tasks(starts), strict=True))
+        return [started.get(task, False) for task in tasks]
 
     @abc.abstractmethod
     def request_task_reconfiguration(self, name: str) -> None: ...
@@ -522,7 +532,7 @@ class RebalanceHandling(AbstractHerder):
         self.worker.stop_and_await_tasks(stale)
         if restart_now:
             log.info("Restarting tasks %s with their new configs", [str(t) for t in stale])
-            self._run_all([partial(self.start_task, t) for t in stale])
+            self._run_all([partial(self.start_tasks, stale)])
             return
         log.info(
             "Stopping tasks %s for new task configs; they restart after the rebalance if still "

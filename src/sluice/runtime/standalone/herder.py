@@ -21,7 +21,7 @@ from sluice.runtime.loggers import Loggers
 from sluice.runtime.offsets_admin import NOT_STOPPED
 from sluice.runtime.status import ConnectorInfo, ConnectorStateInfo
 from sluice.runtime.validation import validate_or_raise
-from sluice.runtime.worker import Worker
+from sluice.runtime.worker import TaskStart, Worker
 from sluice.storage.config import ConfigBackingStore, MemoryConfigBackingStore
 from sluice.storage.states import ConnectorTaskId, RestartRequest, State, TargetState
 from sluice.storage.status import MemoryStatusBackingStore, StatusBackingStore
@@ -146,13 +146,19 @@ class StandaloneHerder(AbstractHerder):
         for i in range(len(new_configs), len(old_configs or [])):
             self.status.remove_task(ConnectorTaskId(name, i))
         self.configs.put_task_configs(name, new_configs)
-        for i, tc in enumerate(new_configs):
-            self._start_task(ConnectorTaskId(name, i), config, tc, target)
+        self._start_tasks(
+            [(ConnectorTaskId(name, i), config, tc) for i, tc in enumerate(new_configs)], target
+        )
 
-    def _start_task(
-        self, id: ConnectorTaskId, config: dict[str, str], tc: dict[str, str], target: TargetState
+    def _start_tasks(
+        self,
+        tasks: list[tuple[ConnectorTaskId, dict[str, str], dict[str, str]]],
+        target: TargetState,
     ) -> None:
-        self.worker.start_task(id, config, tc, self, target, self.on_topic(id))
+        """Start ``(id, connector config, task config)`` together (see ``Worker.start_tasks``)."""
+        self.worker.start_tasks(
+            [TaskStart(id, config, tc, self, target, self.on_topic(id)) for id, config, tc in tasks]
+        )
 
     def _request_reconfiguration(self, name: str) -> None:
         def run() -> None:
@@ -176,8 +182,8 @@ class StandaloneHerder(AbstractHerder):
                 raise NotFoundError(f"Task {task} not found")
             self.worker.stop_and_await_tasks([task])
             target = snap.target_states.get(task.connector, TargetState.STARTED)
-            self._start_task(
-                task, snap.connector_configs[task.connector], configs[task.task], target
+            self._start_tasks(
+                [(task, snap.connector_configs[task.connector], configs[task.task])], target
             )
 
     def restart_connector_and_tasks(self, request: RestartRequest) -> ConnectorStateInfo:
@@ -206,11 +212,14 @@ class StandaloneHerder(AbstractHerder):
             snap = self.configs.snapshot()
             target = snap.target_states.get(name, TargetState.STARTED)
             task_configs = snap.task_configs.get(name, [])
-            for id in plan.task_ids:
-                if id.task < len(task_configs):
-                    self._start_task(
-                        id, snap.connector_configs[name], task_configs[id.task], target
-                    )
+            self._start_tasks(
+                [
+                    (id, snap.connector_configs[name], task_configs[id.task])
+                    for id in plan.task_ids
+                    if id.task < len(task_configs)
+                ],
+                target,
+            )
             if plan.restart_connector:
                 self._update_tasks(name)
             return plan.status

@@ -188,9 +188,9 @@ class TaskProcess(WorkerTask):
         )
 
     # -- start --------------------------------------------------------------------------------
-    def launch(self) -> None:
-        """Start the process and wait until it built the task; raises
-        :class:`TaskProcessBuildError` if it could not (or died trying)."""
+    def spawn(self) -> None:
+        """Start the process, which builds the task and then waits for ``start``: several
+        task processes spawned before any is awaited build at the same time."""
         ctx = _context()
         parent_end, child_end = ctx.Pipe(duplex=True)
         self._conn = parent_end
@@ -210,10 +210,14 @@ class TaskProcess(WorkerTask):
         self.process = process
         _live.add(self)
         self.thread.start()
+
+    def await_built(self) -> None:
+        """Wait until the spawned process built the task; raises :class:`TaskProcessBuildError`
+        if it could not (or died trying)."""
         self._built.wait()
         if self._build_trace is not None:
             raise TaskProcessBuildError(self._build_trace)
-        log.debug("Task %s runs in process %s", self.id, process.pid)
+        log.debug("Task %s runs in process %s", self.id, self.pid)
 
     def start_thread(self) -> None:
         """Let the built task run (the worker has registered it by now)."""
