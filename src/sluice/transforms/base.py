@@ -15,6 +15,7 @@ from sluice.api.config import AbstractConfig, ConfigDef
 from sluice.api.headers import Headers
 from sluice.api.records import ConnectRecord
 from sluice.api.schema import Schema
+from sluice.api.struct import Struct
 from sluice.api.transform import Transformation
 
 __all__ = [
@@ -22,9 +23,12 @@ __all__ = [
     "BatchStep",
     "KeyOrValueTransformation",
     "R",
+    "ValuesStep",
     "apply_steps",
+    "defaults_filler",
     "java_list",
     "parse_config",
+    "struct_step",
 ]
 
 R = TypeVar("R", bound=ConnectRecord)
@@ -32,11 +36,49 @@ R = TypeVar("R", bound=ConnectRecord)
 FALLBACK: Final = object()
 """What a batch step returns for a value it does not handle: that record goes through ``apply``."""
 
-BatchStep = tuple[Schema | None, Callable[[Any, Any], Any]]
-"""A transform's work for one operating schema: the schema of its results, and the function from
-(record, non-null value) to the new value (or :data:`FALLBACK`)."""
+ValuesStep = Callable[[Any, list[Any]], Any]
+"""A step on a struct's values: from (record, the input struct's stored values, defaults not
+applied, in a list the step may change and return) to the output struct's stored values (or
+:data:`FALLBACK`)."""
+
+BatchStep = tuple[Schema | None, Callable[[Any, Any], Any], ValuesStep | None]
+"""A transform's work for one operating schema: the schema of its results, the function from
+(record, non-null value) to the new value (or :data:`FALLBACK`), and for struct schemas the same
+work on the struct's values (see :func:`struct_step`), else None."""
 
 _NO_SCHEMA_YET: Final = object()
+
+
+def struct_step(schema: Schema, updated_schema: Schema, on_values: ValuesStep) -> BatchStep:
+    """The :data:`BatchStep` for structs of ``schema`` that a step on their values defines.
+
+    :func:`apply_steps` runs consecutive struct steps on one plain list and builds a single
+    ``Struct`` at the end: a chain of three struct transforms then copies the values once and
+    makes one struct, not three of each. Alone, the step takes and returns structs.
+    """
+    trusted = Struct.trusted
+
+    def on_struct(record: Any, value: Any) -> Any:
+        if type(value) is not Struct or value.schema is not schema:
+            return FALLBACK
+        values = on_values(record, list(value.stored_values))
+        return FALLBACK if values is FALLBACK else trusted(updated_schema, values)
+
+    return updated_schema, on_struct, on_values
+
+
+def defaults_filler(schema: Schema, with_defaults: bool) -> Callable[[list[Any]], list[Any]] | None:
+    """What ``Struct.values(with_defaults)`` adds to stored values of ``schema``: each null
+    replaced by its field's default; None when that changes nothing (no field has a default)."""
+    defaults = schema._field_defaults if with_defaults else None
+    if defaults is None:
+        return None
+    pairs = defaults
+
+    def fill(values: list[Any]) -> list[Any]:
+        return [d if v is None else v for v, d in zip(values, pairs, strict=True)]
+
+    return fill
 
 
 def parse_config(definition: ConfigDef, props: Mapping[str, Any]) -> AbstractConfig:
@@ -117,9 +159,11 @@ def apply_steps(transforms: list[KeyOrValueTransformation[R]], records: list[R])
     steps: list[BatchStep | None] = [None] * count
     out: list[R | None] = []
     append = out.append
+    trusted = Struct.trusted
     for record in records:
         schema = record.key_schema if is_key else record.value_schema
         value = record.key if is_key else record.value
+        values: Any = None  # a struct's values while consecutive struct steps pass them on
         for k in range(count):
             if value is None:
                 break
@@ -128,11 +172,25 @@ def apply_steps(transforms: list[KeyOrValueTransformation[R]], records: list[R])
             step = steps[k]
             if step is None:
                 break
-            value = step[1](record, value)
-            if value is FALLBACK:
-                break
+            on_values = step[2]
+            if on_values is not None:
+                if values is None:
+                    if type(value) is not Struct or value.schema is not schema:
+                        break
+                    values = list(value.stored_values)
+                values = on_values(record, values)
+                if values is FALLBACK:
+                    break
+            else:
+                if values is not None:
+                    value, values = trusted(schema, values), None  # type: ignore[arg-type]
+                value = step[1](record, value)
+                if value is FALLBACK:
+                    break
             schema = step[0]
         else:
+            if values is not None:
+                value = trusted(schema, values)  # type: ignore[arg-type]
             if is_key:
                 append(
                     record.new_record(

@@ -15,7 +15,15 @@ from sluice.api.errors import ConfigError
 from sluice.api.logical import Timestamp, datetime_from_millis
 from sluice.api.schema import Schema, SchemaBuilder, Type
 from sluice.api.struct import Struct
-from sluice.transforms.base import FALLBACK, BatchStep, KeyOrValueTransformation, R, parse_config
+from sluice.transforms.base import (
+    FALLBACK,
+    BatchStep,
+    KeyOrValueTransformation,
+    R,
+    defaults_filler,
+    parse_config,
+    struct_step,
+)
 from sluice.transforms.errors import no_struct_fields
 from sluice.transforms.requirements import require_map, require_sink_record, require_struct
 from sluice.transforms.schema_cache import SchemaCache
@@ -181,7 +189,7 @@ class InsertField(KeyOrValueTransformation[R]):
                     updated[static_name] = static_text
                     return updated
 
-                return None, on_map_static
+                return None, on_map_static, None
 
             def on_map(record: Any, value: Any) -> Any:
                 if type(value) is not dict:
@@ -190,40 +198,38 @@ class InsertField(KeyOrValueTransformation[R]):
                 insert(record, updated, raw_timestamp=True)
                 return updated
 
-            return None, on_map
+            return None, on_map, None
         if schema.type is not Type.STRUCT:
             return None
         updated_schema = self._struct_schema(schema)
+        fill = defaults_filler(schema, self._replace_null_with_default)
         if self._partition or self._offset or self._timestamp:
-            updated_struct = self._updated_struct
+            updated_values = self._updated_values
 
-            def on_struct(record: Any, value: Any) -> Any:
-                if type(value) is not Struct or value.schema is not schema:
-                    return FALLBACK
-                return updated_struct(record, value, updated_schema)
+            def on_values(record: Any, values: list[Any]) -> Any:
+                return updated_values(
+                    record, values if fill is None else fill(values), updated_schema
+                )
 
-            return updated_schema, on_struct
+            return struct_step(schema, updated_schema, on_values)
         # Only the topic and a static value: both positions are known once per schema.
         by_name = updated_schema.fields_by_name
         topic_at = by_name[self._topic.name].index if self._topic is not None else -1
         static_at = by_name[self._static.name].index if self._static is not None else -1
         static_value = self._static_value
         padding = [None] * (len(updated_schema.fields) - len(schema.fields))
-        with_defaults = self._replace_null_with_default
-        trusted = Struct.trusted
 
-        def on_struct_fixed(record: Any, value: Any) -> Any:
-            if type(value) is not Struct or value.schema is not schema:
-                return FALLBACK
-            values = value.values(with_defaults)
+        def on_values_fixed(record: Any, values: list[Any]) -> Any:
+            if fill is not None:
+                values = fill(values)
             values.extend(padding)
             if topic_at >= 0:
                 values[topic_at] = record.topic
             if static_at >= 0:
                 values[static_at] = static_value
-            return trusted(updated_schema, values)
+            return values
 
-        return updated_schema, on_struct_fixed
+        return struct_step(schema, updated_schema, on_values_fixed)
 
     def _struct_schema(self, schema: Schema) -> Schema:
         updated_schema = self._cache.get(schema)
@@ -233,17 +239,22 @@ class InsertField(KeyOrValueTransformation[R]):
         return updated_schema
 
     def _updated_struct(self, record: R, struct: Struct, updated_schema: Schema) -> Struct:
-        # The input's fields come first, unchanged: copy them without re-validating. The
-        # inserted values (topic, partition, offset, timestamp, static text) have their
-        # fields' types by construction.
         values = struct.values(self._replace_null_with_default)
+        return Struct.trusted(updated_schema, self._updated_values(record, values, updated_schema))
+
+    def _updated_values(self, record: R, values: list[Any], updated_schema: Schema) -> list[Any]:
+        """``values`` (the input's, defaults applied) extended in place with the inserted ones.
+
+        The input's fields come first, unchanged: copied without re-validating. The inserted
+        values (topic, partition, offset, timestamp, static text) have their fields' types by
+        construction."""
         values.extend([None] * (len(updated_schema.fields) - len(values)))
         fields: dict[str, Any] = {}
         self._insert(record, fields, raw_timestamp=False)
         by_name = updated_schema.fields_by_name
         for name, inserted in fields.items():
             values[by_name[name].index] = inserted
-        return Struct.trusted(updated_schema, values)
+        return values
 
     def _insert(self, record: R, out: dict[str, Any], raw_timestamp: bool) -> None:
         if self._topic is not None:

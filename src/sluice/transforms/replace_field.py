@@ -15,8 +15,10 @@ from sluice.transforms.base import (
     BatchStep,
     KeyOrValueTransformation,
     R,
+    defaults_filler,
     java_list,
     parse_config,
+    struct_step,
 )
 from sluice.transforms.errors import no_struct_fields
 from sluice.transforms.requirements import require_map, require_struct
@@ -143,19 +145,16 @@ class ReplaceField(KeyOrValueTransformation[R]):
             def on_map(record: Any, value: Any) -> Any:
                 return updated_map(value) if type(value) is dict else FALLBACK
 
-            return None, on_map
+            return None, on_map, None
         if schema.type is not Type.STRUCT:
             return None
         updated_schema, pick = self._struct_plan(schema)
-        with_defaults = self._replace_null_with_default
-        trusted = Struct.trusted
+        fill = defaults_filler(schema, self._replace_null_with_default)
 
-        def on_struct(record: Any, value: Any) -> Any:
-            if type(value) is not Struct or value.schema is not schema:
-                return FALLBACK
-            return trusted(updated_schema, pick(value.values(with_defaults)))
+        def on_values(record: Any, values: list[Any]) -> Any:
+            return pick(values if fill is None else fill(values))
 
-        return updated_schema, on_struct
+        return struct_step(schema, updated_schema, on_values)
 
     def _updated_map(self, original: Mapping[str, Any]) -> dict[str, Any]:
         renames = self._renames

@@ -27,7 +27,15 @@ from sluice.api.struct import Struct
 from sluice.api.value_text import java_class_name
 from sluice.jdk.date_format import DatePatternError, JavaDateFormat, JavaParseError
 from sluice.jdk.dates import MILLIS_PER_DAY, millis_of
-from sluice.transforms.base import FALLBACK, BatchStep, KeyOrValueTransformation, R, parse_config
+from sluice.transforms.base import (
+    FALLBACK,
+    BatchStep,
+    KeyOrValueTransformation,
+    R,
+    defaults_filler,
+    parse_config,
+    struct_step,
+)
 from sluice.transforms.errors import no_struct_fields
 from sluice.transforms.requirements import require_map, require_struct_or_null
 from sluice.transforms.schema_cache import SchemaCache
@@ -298,13 +306,14 @@ class TimestampConverter(KeyOrValueTransformation[R]):
                 updated[field] = convert(updated.get(field))
                 return updated
 
-            return None, on_map
+            return None, on_map, None
         if schema.type is not Type.STRUCT:
             return None
         updated_schema = self._struct_schema(schema)
         _, index, kind = self._struct_plan(schema)
-        with_defaults = self._replace_null_with_default
-        trusted = Struct.trusted
+        if index < 0:
+            return None
+        fill = defaults_filler(schema, self._replace_null_with_default)
         # Epoch milliseconds to text, the most common use, formats an int straight away.
         format_millis = (
             self._format.format
@@ -315,10 +324,9 @@ class TimestampConverter(KeyOrValueTransformation[R]):
             else None
         )
 
-        def on_struct(record: Any, value: Any) -> Any:
-            if type(value) is not Struct or value.schema is not schema or index < 0:
-                return FALLBACK
-            values = value.values(with_defaults)
+        def on_values(record: Any, values: list[Any]) -> Any:
+            if fill is not None:
+                values = fill(values)
             raw = values[index]
             converted = (
                 format_millis(raw)
@@ -328,9 +336,9 @@ class TimestampConverter(KeyOrValueTransformation[R]):
             if converted is None:  # apply checks that the field may be null
                 return FALLBACK
             values[index] = converted
-            return trusted(updated_schema, values)
+            return values
 
-        return updated_schema, on_struct
+        return struct_step(schema, updated_schema, on_values)
 
     def _struct_schema(self, schema: Schema) -> Schema:
         updated_schema = self._cache.get(schema)

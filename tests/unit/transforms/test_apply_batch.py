@@ -211,3 +211,48 @@ def test_topic_and_static_insertions_into_structs() -> None:
     )
     out = _same(chain, [_sink(ORDER, _order(i), i) for i in range(3)] + [_sink(ORDER, None, 3)])
     assert [out[0].value.get(f) for f in ("id", "topic", "pipeline")] == [0, "orders", "batch"]
+
+
+@pytest.mark.parametrize("with_defaults", ["true", "false"])
+def test_struct_steps_chained_on_values_apply_defaults_as_one_by_one(with_defaults: str) -> None:
+    # Consecutive struct steps pass one values list along; each must still fill in the
+    # defaults of its own input schema exactly where Struct.values would.
+    defaulted = (
+        SchemaBuilder.struct()
+        .name("Defaulted")
+        .field("id", Schema.INT64_SCHEMA)
+        .field("user_id", SchemaBuilder.int32().optional().default_value(7).build())
+        .field("note", SchemaBuilder.string().optional().default_value("none").build())
+        .field("created_at", SchemaBuilder.int64().optional().default_value(0).build())
+        .build()
+    )
+    chain = _chain(
+        transforms="replace,insert,ts",
+        **{
+            "transforms.replace.type": RF + "$Value",
+            "transforms.replace.renames": "user_id:customer_id",
+            "transforms.replace.replace.null.with.default": with_defaults,
+            "transforms.insert.type": IF + "$Value",
+            "transforms.insert.static.field": "pipeline",
+            "transforms.insert.static.value": "batch",
+            "transforms.insert.replace.null.with.default": with_defaults,
+            "transforms.ts.type": TC + "$Value",
+            "transforms.ts.field": "created_at",
+            "transforms.ts.target.type": "string",
+            "transforms.ts.format": "yyyy",
+            "transforms.ts.replace.null.with.default": with_defaults,
+        },
+    )
+    records = [
+        _sink(defaulted, Struct(defaulted).put("id", 1), 0),
+        _sink(defaulted, Struct(defaulted).put("id", 2).put("note", "n").put("user_id", 3), 1),
+        _sink(defaulted, Struct(defaulted).put("id", 3).put("created_at", 1_700_000_000_000), 2),
+    ]
+    out = _same(chain, records)
+    first = out[0].value
+    if with_defaults == "true":
+        assert (first.get_without_default("customer_id"), first.get("created_at")) == (7, "1970")
+        assert first.get_without_default("note") == "none"
+    else:
+        assert first.get_without_default("customer_id") is None
+    assert out[2].value.get("created_at") == "2023"
