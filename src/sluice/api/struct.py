@@ -31,6 +31,31 @@ class Struct:
         self.stored_values: list[Any] = [None] * len(schema.fields)
 
     @classmethod
+    def from_values(cls, schema: Schema, values: list[Any]) -> Struct:
+        """A Struct of ``values``, one per field in field order, each validated as :meth:`put`
+        validates it: for connectors that make every field of a record at once (a parsed line,
+        a row), one call instead of a ``put`` per field, at about a third of the cost.
+        ``values`` is adopted, not copied."""
+        if schema.type is not Type.STRUCT:
+            raise DataError("Not a struct schema: " + repr(schema))
+        fields = schema.fields
+        if len(values) != len(fields):
+            raise DataError(f"Struct.from_values got {len(values)} values for {len(fields)} fields")
+        for f, value in zip(fields, values, strict=True):
+            plain = f.plain
+            kind = type(value)
+            if not (
+                kind is plain
+                or (kind is int and type(plain) is tuple and plain[0] <= value <= plain[1])
+                or (value is None and f.schema.optional)
+            ):
+                validate_value(f.schema, value, f.name)
+        result = cls.__new__(cls)
+        result.schema = schema
+        result.stored_values = values
+        return result
+
+    @classmethod
     def trusted(cls, schema: Schema, values: list[Any]) -> Struct:
         """A Struct holding ``values`` (one per field, in field order) without checking them.
 

@@ -194,3 +194,25 @@ def test_trusted_refuses_a_wrong_length_and_a_non_struct_schema() -> None:
         Struct.trusted(_person(), ["Ada"])
     with pytest.raises(DataError, match="Not a struct schema"):
         Struct.trusted(Schema.STRING_SCHEMA, [])
+
+
+def test_from_values_validates_every_field_as_put_does() -> None:
+    schema = _person()
+    values = ["Ada", None, 36, None]
+    struct = Struct.from_values(schema, values)
+    put_one_by_one = Struct(schema).put("name", "Ada").put("age", 36)
+    assert struct == put_one_by_one
+    assert struct.get("age") == 36 and struct.stored_values is values
+    for i, bad in [(0, 5), (2, "old"), (2, 2**40), (0, None)]:  # types, INT32 range, a null
+        wrong = list(values)
+        wrong[i] = bad
+        name = schema.fields[i].name
+        with pytest.raises(DataError) as from_values_error:
+            Struct.from_values(schema, wrong)
+        with pytest.raises(DataError) as put_error:
+            Struct(schema).put(name, bad)
+        assert str(from_values_error.value) == str(put_error.value)
+    with pytest.raises(DataError, match="1 values for 4 fields"):
+        Struct.from_values(schema, ["Ada"])
+    with pytest.raises(DataError, match="Not a struct schema"):
+        Struct.from_values(Schema.STRING_SCHEMA, [])
