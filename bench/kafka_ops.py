@@ -46,7 +46,10 @@ class Broker:
         )
 
     def close(self) -> None:
+        """Close the clients: the admin client has no ``close``, so it is released, so that
+        it does not keep reconnecting (and logging) once the bench broker is stopped."""
         self._probe.close()
+        del self.admin
 
     # -- topics -------------------------------------------------------------------------------
     def topic_exists(self, topic: str) -> bool:
