@@ -7,6 +7,14 @@ and SQLite through multi-row statements. In keyed modes (upsert/update, deletes)
 reduced to the last operation per key first: the same end state, fewer rows, and no statement
 touching one row twice.
 
+Preparing and committing are separate steps (:meth:`SinkWriter.prepare`, :meth:`SinkWriter.commit`)
+so that the task can commit one batch on a background thread while it prepares the next (see
+:mod:`sluice.connectors.jdbc.sink_pipeline`). The rules that make this safe: ``commit`` is the
+only user of the write connection (``_raw``) and never calls the errant record reporter (it hands
+rejected records back for the task thread to report); ``prepare`` touches the database only to
+compile a new record shape (tables created or altered), and calls ``quiesce`` first, which waits
+until no batch is committing.
+
 Failures: an error that may pass (lost connection, deadlock) is raised as
 :class:`TransientWriteError` for the task to retry; any other error splits the batch in halves
 until the records that cannot be written are isolated, and those go to the errant record
@@ -15,6 +23,7 @@ reporter (dead-letter queue) when one is configured, or fail the task when not.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +37,7 @@ from sluice.connectors.jdbc.sink_fields import RecordPlan, compile_extractor, pl
 from sluice.connectors.jdbc.sink_values import binder_for
 from sluice.connectors.jdbc.table_manager import TableManager
 
-__all__ = ["SinkWriter", "TransientWriteError"]
+__all__ = ["PreparedBatch", "Reject", "SinkWriter", "TransientWriteError"]
 
 log = logging.getLogger(__name__)
 
@@ -62,27 +71,67 @@ RECORD: Final = 0
 ROW: Final = 1
 PREPARER: Final = 2
 
+Reject = tuple[SinkRecord, BaseException]
+"""A record that cannot be written and why, for the errant record reporter."""
+
+
+@dataclass(frozen=True)
+class PreparedBatch:
+    """Records ready to commit, as one unit: committed, retried or dropped together."""
+
+    records: list[SinkRecord]
+    """Every record the batch settles, the ones already reported while preparing included:
+    once the batch is committed, the offsets of all of them are durable."""
+    items: list[_Prepared]
+    """The parameter rows to write (records reported while preparing have none)."""
+    generation: int
+    """:attr:`SinkWriter.generation` when preparing began: rows from an older generation may
+    have been made by preparers of a table that has since disappeared."""
+
+    def keep(self, wanted: Callable[[SinkRecord], bool]) -> PreparedBatch:
+        """The same batch with only the records ``wanted`` accepts (partitions closed)."""
+        return PreparedBatch(
+            [r for r in self.records if wanted(r)],
+            [p for p in self.items if wanted(p[RECORD])],
+            self.generation,
+        )
+
 
 class SinkWriter:
     """Plans, prepares and writes batches; owns the task's database connection."""
 
     def __init__(
-        self, db: Database, settings: SinkSettings, reporter: ErrantRecordReporter | None
+        self,
+        db: Database,
+        settings: SinkSettings,
+        reporter: ErrantRecordReporter | None,
+        quiesce: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.reporter = reporter
+        self.quiesce = quiesce
+        """Waits until no batch is committing: called before preparing touches the database."""
         self.tables = TableManager(db, settings)
         self._raw: Any = None
         self._preparers: dict[tuple[Any, ...], _Preparer] = {}
         self._last_preparer: _Preparer | None = None
         self._tables: dict[str, TableId] = {}
+        self.generation = 0
+        """Bumped when a commit finds a table missing and forgets the preparers."""
+        self.reports: list[concurrent.futures.Future[None]] = []
+        """The errant record reporter's futures, for the task to await before committing
+        offsets past the reported records."""
         self.rows_written = 0
 
     # -- public -------------------------------------------------------------------------------
-    def write(self, records: list[SinkRecord]) -> None:
-        """Write ``records`` (or report those that cannot be written); raises
-        :class:`TransientWriteError` when the batch should be tried again as a whole."""
+    def prepare(self, records: list[SinkRecord]) -> PreparedBatch:
+        """Parameter rows for ``records``; records that cannot be prepared are reported at once.
+
+        Runs on the task thread, possibly while another batch commits: only compiling a new
+        record shape uses the database, after :attr:`quiesce`. Raises
+        :class:`TransientWriteError` when preparing should be tried again as a whole."""
+        generation = self.generation
         prepared: list[_Prepared] = []
         append = prepared.append
         # The preparer of the previous record, reused while records carry the very same schema
@@ -112,6 +161,7 @@ class SinkWriter:
                 raise
             except Exception as e:
                 if self._is_transient(e):
+                    self.quiesce()  # the connection may be in use by the committing batch
                     self._reset()
                     raise TransientWriteError(f"Preparing the write failed: {_short(e)}") from e
                 self._reject(record, e)
@@ -128,8 +178,42 @@ class SinkWriter:
                     last_key_schema, last_value_schema = record.key_schema, vschema
                 else:
                     last = None
-        if prepared:
-            self._commit_bisecting(prepared)
+        return PreparedBatch(records, prepared, generation)
+
+    def refresh(self, batch: PreparedBatch) -> PreparedBatch:
+        """``batch`` itself, or prepared again if a commit forgot the preparers meanwhile (a
+        table went missing): its rows may be bound for a table that must be created anew."""
+        if batch.generation == self.generation:
+            return batch
+        again = self.prepare([p[RECORD] for p in batch.items])
+        return PreparedBatch(batch.records, again.items, again.generation)
+
+    def commit(self, batch: PreparedBatch) -> list[Reject]:
+        """Write ``batch`` in one transaction, bisecting around records that cannot be written.
+
+        Safe on a background thread while the task thread prepares: it alone uses the write
+        connection, and it does not call the errant record reporter (which belongs to the task
+        thread) but returns the rejected records for :meth:`report`. Without a reporter, a
+        rejected record raises :class:`~sluice.api.ConnectError` as before. Raises
+        :class:`TransientWriteError` when the batch should be tried again as a whole."""
+        rejects: list[Reject] = []
+        if batch.items:
+            self._commit_bisecting(batch.items, rejects)
+        return rejects
+
+    def report(self, rejects: list[Reject]) -> None:
+        """Hand records :meth:`commit` rejected to the errant record reporter (task thread)."""
+        if self.reporter is None:
+            return
+        for record, error in rejects:
+            log.warning(
+                "Sending record %s-%s@%s to the error handler: %s",
+                record.topic,
+                record.kafka_partition,
+                record.kafka_offset,
+                _short(error),
+            )
+            self.reports.append(self.reporter.report(record, error))
 
     def close(self) -> None:
         self._reset(invalidate=False)
@@ -177,6 +261,7 @@ class SinkWriter:
         plan = plan_record(record, s, table.fqn())
         if tombstone:
             plan = RecordPlan(plan.keys, ())
+        self.quiesce()  # tables may be created or altered, and _reset may follow a failure
         target = self.tables.ensure(table, plan)
         names = target.names
         keys, others = tuple(names[: len(plan.keys)]), tuple(names[len(plan.keys) :])
@@ -204,7 +289,7 @@ class SinkWriter:
         return _Preparer(op, table, keys, others, extract, table_key, group)
 
     # -- committing ---------------------------------------------------------------------------
-    def _commit_bisecting(self, items: list[_Prepared]) -> None:
+    def _commit_bisecting(self, items: list[_Prepared], rejects: list[Reject]) -> None:
         try:
             self._commit(items)
         except TransientWriteError:
@@ -215,8 +300,10 @@ class SinkWriter:
             if self.db.dialect.is_missing_table(e):
                 self.tables.invalidate()
                 self._preparers.clear()
+                self.generation += 1
             if len(items) == 1:
-                self._reject(items[0][RECORD], e)
+                self._reportable(items[0][RECORD], e)
+                rejects.append((items[0][RECORD], e))
                 return
             log.warning(
                 "Write of %d records failed (%s); splitting the batch to isolate bad records",
@@ -224,8 +311,8 @@ class SinkWriter:
                 _short(e),
             )
             middle = len(items) // 2
-            self._commit_bisecting(items[:middle])
-            self._commit_bisecting(items[middle:])
+            self._commit_bisecting(items[:middle], rejects)
+            self._commit_bisecting(items[middle:], rejects)
 
     def _commit(self, items: list[_Prepared]) -> None:
         if self._raw is None:
@@ -275,19 +362,17 @@ class SinkWriter:
         return False
 
     def _reject(self, record: SinkRecord, error: BaseException) -> None:
+        """Report a record that cannot be prepared, at once (task thread)."""
+        self._reportable(record, error)
+        self.report([(record, error)])
+
+    def _reportable(self, record: SinkRecord, error: BaseException) -> None:
+        """Without an errant record reporter, a record that cannot be written fails the task."""
         if self.reporter is None:
             raise ConnectError(
                 f"Record (topic='{record.topic}',partition={record.kafka_partition},"
                 f"offset={record.kafka_offset}) cannot be written: {_short(error)}"
             ) from error
-        log.warning(
-            "Sending record %s-%s@%s to the error handler: %s",
-            record.topic,
-            record.kafka_partition,
-            record.kafka_offset,
-            _short(error),
-        )
-        self.reporter.report(record, error)
 
 
 def _groups(items: list[_Prepared], mode: InsertMode) -> list[list[_Prepared]]:

@@ -86,9 +86,9 @@ def test_insert_auto_creates_and_writes_logical_types(tmp_path: Path) -> None:
     assert not _rows(path, "SELECT name FROM sqlite_master WHERE name = 'orders'"), (
         "below batch.size nothing is written before a commit"
     )
-    harness.put([_record(1, _value(2))])  # batch.size reached: written at once
+    harness.put([_record(1, _value(2))])  # batch.size reached: committing in the background
+    assert harness.commit() == {TP: 2}  # waits for that commit
     assert len(_rows(path, "SELECT id FROM orders")) == 2
-    assert harness.commit() == {TP: 2}
     harness.stop()
     assert _rows(path, "SELECT id, item, price, at, day, blob FROM orders ORDER BY id") == [
         (1, "thing", 1.5, "2024-01-01 12:00:00.250000", "2024-02-29", b"\x00\x01"),
@@ -279,7 +279,7 @@ def test_transient_failures_retry_without_buffering_twice(
     config = _config(path, **{"batch.size": "2", "retry.backoff.ms": "5", "max.retries": "1"})
     task = _task(config, None)
     original = SqliteDialect.write_inserts
-    failures = iter([True, False, True, True, True])
+    failures = iter([True, False, False, True, True])
 
     def flaky(self: SqliteDialect, *args: Any) -> None:
         if next(failures):
@@ -287,17 +287,22 @@ def test_transient_failures_retry_without_buffering_twice(
         original(self, *args)
 
     monkeypatch.setattr(SqliteDialect, "write_inserts", flaky)
-    batch = [_record(0, _value(1)), _record(1, _value(2))]
+
+    def batch(first: int) -> list[SinkRecord]:
+        return [_record(first, _value(first + 1)), _record(first + 1, _value(first + 2))]
+
+    task.put(batch(0))  # batch.size reached: committed in the background, where it fails
     with pytest.raises(RetriableError):
-        task.put(batch)
+        task.put(batch(2))  # the failure surfaces at the next put
     assert task.context.timeouts == [0.005]  # type: ignore[attr-defined]
-    task.put(batch)  # the runtime hands the same batch back
-    assert task.pre_commit({TP: 2}) == {TP: 2}
-    assert _rows(path, "SELECT count(*) FROM orders") == [(2,)]
+    task.put(batch(2))  # the runtime hands the same batch back: 0-1 written again, then 2-3
+    assert task.pre_commit({TP: 4}) == {TP: 4}
+    assert _rows(path, "SELECT id FROM orders ORDER BY rowid") == [(1,), (2,), (3,), (4,)]
+    task.put(batch(4))  # fails in the background
     with pytest.raises(RetriableError):
-        task.put([_record(2, _value(3)), _record(3, _value(4))])
+        task.put(batch(6))
     with pytest.raises(ConnectError, match="failed 2 times"):
-        task.put([_record(2, _value(3)), _record(3, _value(4))])
+        task.put(batch(6))  # 4-5 fail again: max.retries=1 is spent
     task.stop()
 
 
