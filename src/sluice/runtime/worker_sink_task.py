@@ -223,12 +223,13 @@ class WorkerSinkTask(WorkerTask):
             results = list[SinkRecord | None](records)
         kept = [r for r in results if r is not None]
         if isinstance(reporter, WorkerErrantRecordReporter):
-            reporter.batch.clear()
-            for record, msg in zip(results, sources, strict=True):
-                if record is not None:
-                    reporter.batch[(msg.topic(), msg.partition(), msg.offset())] = self._consumed(
-                        msg
-                    )
+            reporter.retain(
+                [
+                    self._consumed(msg)
+                    for record, msg in zip(results, sources, strict=True)
+                    if record is not None
+                ]
+            )
         self._deliver(SinkRecordBatch(kept))
 
     def _transform(self, record: SinkRecord, msg: Any) -> SinkRecord | None:
@@ -503,6 +504,8 @@ class WorkerSinkTask(WorkerTask):
         try:
             self.task.close(partitions)
         finally:
+            if isinstance(self.errant_reporter, WorkerErrantRecordReporter):
+                self.errant_reporter.release({(tp.topic, tp.partition): -1 for tp in partitions})
             for tp in partitions:
                 self.assignment.discard(tp)
                 self.current_offsets.pop(tp, None)
@@ -580,5 +583,7 @@ class WorkerSinkTask(WorkerTask):
         for tp, offset in done.items():
             if tp in self.assignment:
                 self.last_committed[tp] = offset
+        if done and isinstance(self.errant_reporter, WorkerErrantRecordReporter):
+            self.errant_reporter.release({(tp.topic, tp.partition): o for tp, o in done.items()})
         if done:
             log.debug("%s Committed offsets %s", self, done)

@@ -20,6 +20,7 @@ from sluice.api import DataError, SchemaAndValue, SinkRecord, TopicPartition
 from sluice.api.headers import Headers
 from sluice.converters.simple_header import SimpleHeaderConverter
 from sluice.converters.string import StringConverter
+from sluice.runtime import errant_record_reporter
 from sluice.runtime.dead_letter_queue import DeadLetterQueueReporter
 from sluice.runtime.errant_record_reporter import WorkerErrantRecordReporter
 from sluice.runtime.errors import (
@@ -216,6 +217,34 @@ def test_under_tolerance_none_the_first_report_fails_the_task(
     assert reporter.failure is failure  # the first one, raised by the task loop after put
     assert isinstance(second.exception(timeout=0), ToleranceExceededError)
     assert producer.produced == []  # nothing tolerated, nothing to the DLQ
+
+
+def test_records_are_kept_for_reports_until_their_offsets_are_committed(
+    closing: list[ErrorReporter],
+) -> None:
+    # A task may report a record polls after it got it (a JDBC sink reports at commit time):
+    # the DLQ must still get that record's consumed bytes.
+    producer = FakeProducer({})
+    errors = ErrorHandler("snk", 0, tolerate_all=True, reporters=[_dlq(producer, closing)])
+    reporter = WorkerErrantRecordReporter(errors)
+    reporter.retain([_raw(5, b"raw five"), _raw(6, b"raw six")])  # a first poll
+    reporter.retain([_raw(7, b"raw seven")])  # a later one
+    reporter.report(_record(5, "five"), DataError("odd"))
+    assert producer.produced[-1].value() == b"raw five"
+    reporter.release({("orders", 0): 7})  # offsets up to 7 (exclusive) committed
+    assert list(reporter.batch) == [("orders", 0, 7)]
+    reporter.retain([ConsumedRecord("other", 1, 0, None, b"x")])
+    reporter.release({("orders", 0): -1})  # the partition was revoked
+    assert list(reporter.batch) == [("other", 1, 0)]
+
+
+def test_the_records_kept_for_reports_are_bounded_oldest_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(errant_record_reporter, "RETAINED_RECORDS", 3)
+    reporter = WorkerErrantRecordReporter(ErrorHandler("snk", 0, tolerate_all=True))
+    reporter.retain([_raw(i, b"v") for i in range(5)])
+    assert [key[2] for key in reporter.batch] == [2, 3, 4]
 
 
 # -- in the sink task loop ------------------------------------------------------------------
