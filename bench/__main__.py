@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
         help="Kafka Connect's plugin.discovery (default: Kafka's own default, hybrid_warn)",
     )
     p.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=60.0,
+        help="before each run, wait up to this long for the machine to be quiet (0: do not)",
+    )
+    p.add_argument(
         "--profile-sluice",
         action="store_true",
         help="attach py-spy to each sluice worker (needs py-spy); see python -m bench.hotspots",
@@ -89,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         min_rate=args.min_rate,
         java_plugin_discovery=args.java_plugin_discovery,
         profile_sluice=args.profile_sluice,
+        settle_seconds=args.settle_seconds,
         distributed_java_defaults=args.distributed_java_defaults,
     )
     results = run_bench(opts)

@@ -20,9 +20,27 @@ from pathlib import Path
 
 import psutil
 
-__all__ = ["Sample", "WorkerExitedError", "WorkerProcess"]
+__all__ = ["Sample", "WorkerExitedError", "WorkerProcess", "machine_busy", "wait_until_quiet"]
 
 SAMPLE_INTERVAL = 0.1
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy (every process, the broker included)."""
+    t = psutil.cpu_times()
+    return float(t.user + t.system + t.nice + getattr(t, "irq", 0.0) + getattr(t, "softirq", 0.0))
+
+
+def wait_until_quiet(cores: float, timeout: float) -> tuple[float, float]:
+    """Wait until the machine was busy with less than ``cores`` over one second (or
+    ``timeout`` passed); returns the seconds waited and the last second's busy cores."""
+    started = time.monotonic()
+    while True:
+        before = machine_busy()
+        time.sleep(1.0)
+        busy = machine_busy() - before
+        if busy < cores or time.monotonic() - started > timeout:
+            return time.monotonic() - started, busy
 
 
 class WorkerExitedError(Exception):

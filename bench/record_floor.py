@@ -33,6 +33,7 @@ from confluent_kafka import Producer
 
 from bench.connector_common import bench_bootstrap, print_results, rate
 from bench.kafka_ops import Broker
+from bench.process import machine_busy
 from bench.records import payload_json
 from bench.sides import write_properties
 
@@ -40,7 +41,6 @@ __all__ = [
     "CHAIN",
     "Watched",
     "count_lines",
-    "machine_busy",
     "main",
     "produce_orders",
     "run_record_floor",
@@ -121,12 +121,6 @@ def count_lines(path: Path, counted: tuple[int, int]) -> tuple[int, int]:
     except FileNotFoundError:
         return counted
     return offset + len(chunk), lines + chunk.count(b"\n")
-
-
-def machine_busy() -> float:
-    """CPU seconds the whole machine has spent busy (every process, the broker included)."""
-    t = psutil.cpu_times()
-    return float(t.user + t.system + t.nice + getattr(t, "irq", 0.0) + getattr(t, "softirq", 0.0))
 
 
 @dataclass

@@ -49,6 +49,7 @@ class Options:
     min_rate: float = 1000.0
     java_plugin_discovery: str | None = None
     profile_sluice: bool = False
+    settle_seconds: float = 60.0
     distributed_java_defaults: bool = False
 
 
@@ -246,6 +247,7 @@ def run_bench(opts: Options) -> dict[str, dict[str, Any]]:
             progress,
             idle_seconds=opts.idle_seconds,
             min_rate=opts.min_rate,
+            settle_seconds=opts.settle_seconds,
         )
         sides: list[Side] = []
         for name in opts.sides:

@@ -30,7 +30,7 @@ from typing import Any
 from bench import records
 from bench.inputs import Inputs
 from bench.kafka_ops import LOG_APPEND_TIME, Broker
-from bench.process import WorkerProcess
+from bench.process import WorkerProcess, wait_until_quiet
 from bench.profiles import Profile
 from bench.progress import Progress
 from bench.sides import Side
@@ -112,6 +112,8 @@ class BenchContext:
     idle_seconds: float = 10.0
     min_rate: float = 1000.0
     """Slowest acceptable records/s before a run is declared stuck."""
+    settle_seconds: float = 60.0
+    """How long a run may wait for the machine to be quiet first (0: not at all)."""
 
     def worker_props(self, run_dir: Path, json_values: bool) -> dict[str, str]:
         props = {
@@ -139,6 +141,24 @@ class BenchContext:
 
     def deadline(self, count: int) -> float:
         return time.monotonic() + 120.0 + count / self.min_rate
+
+    def settle(self, what: str) -> None:
+        """Wait (at most a minute) until the machine is quiet before a run starts.
+
+        The first side to run after a topic was pre-filled otherwise shares the cores with the
+        broker still writing the topic out: B5's two-partition topic, filled just before
+        sluice's two-task run, cost that run a fifth of its rate."""
+        if self.settle_seconds <= 0:
+            return
+        waited, busy = wait_until_quiet(QUIET_CORES, self.settle_seconds)
+        if waited > 1.5:
+            self.progress.done(
+                f"{what}: waited {waited:.0f}s for the machine to be quiet ({busy:.2f} cores busy)"
+            )
+
+
+QUIET_CORES = 0.3
+"""Busy cores below which the machine counts as quiet before a run (the broker idles at ~0.05)."""
 
 
 def _unique(prefix: str) -> str:
@@ -212,6 +232,7 @@ def _run_source(
         "topic": topic,
         **transforms,
     }
+    ctx.settle(f"{workload} {side.name} {label}")
     proc = side.launch(run_dir, ctx.worker_props(run_dir, json_values), [connector])
     what = f"{workload} {side.name} {label}"
     try:
@@ -317,6 +338,7 @@ def _run_sink(
     }
     first = _FirstBytes(out)
     group = broker.group_offsets(f"connect-{name}")
+    ctx.settle(f"{workload} {side.name} {label}")
     proc = side.launch(run_dir, ctx.worker_props(run_dir, json_values), [connector])
     what = f"{workload} {side.name} {label}"
     try:
