@@ -6,7 +6,7 @@ from __future__ import annotations
 import concurrent.futures
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,6 @@ from sluice.api import (
     Schema,
     SchemaBuilder,
     SinkRecord,
-    SinkTaskContext,
     Struct,
     TopicPartition,
 )
@@ -28,8 +27,8 @@ from sluice.connectors.jdbc.dialects.sqlite import SqliteDialect
 from sluice.connectors.jdbc.sink_pipeline import CommitPipeline
 from sluice.connectors.jdbc.sink_writer import PreparedBatch, Reject
 from sluice.connectors.jdbc.table_manager import TableManager
+from tests.unit.connectors.jdbc.test_sqlite_sink import TP, _Context
 
-TP = TopicPartition("orders", 0)
 VALUE = (
     SchemaBuilder.struct()
     .name("order")
@@ -80,37 +79,6 @@ class _Reporter(ErrantRecordReporter):
             future.set_result(None)
         self.futures.append(future)
         return future
-
-
-class _Context(SinkTaskContext):
-    def __init__(self, config: dict[str, str], reporter: ErrantRecordReporter | None) -> None:
-        self.config = config
-        self.reporter = reporter
-        self.timeouts: list[float] = []
-
-    def configs(self) -> dict[str, str]:
-        return self.config
-
-    def offset(self, offsets: Mapping[TopicPartition, int]) -> None:
-        pass
-
-    def timeout(self, seconds: float) -> None:
-        self.timeouts.append(seconds)
-
-    def assignment(self) -> set[TopicPartition]:
-        return {TP}
-
-    def pause(self, *partitions: TopicPartition) -> None:
-        pass
-
-    def resume(self, *partitions: TopicPartition) -> None:
-        pass
-
-    def request_commit(self) -> None:
-        pass
-
-    def errant_record_reporter(self) -> ErrantRecordReporter | None:
-        return self.reporter
 
 
 def _task(
@@ -196,14 +164,23 @@ LOCKED = sqlite3.OperationalError("database is locked")
 
 
 # -- offsets ---------------------------------------------------------------------------------
+def _written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: int = 2, /, **extra: str
+) -> tuple[Path, JdbcSinkTask, _Gate]:
+    """A task on a fresh database behind a :class:`_Gate`, its first ``first`` records
+    (which create the table) already written and their offsets durable."""
+    path = tmp_path / "s.db"
+    task = _task(path, **extra)
+    gate = _Gate(monkeypatch)
+    task.put(_records(0, first))
+    assert task.pre_commit({TP: first}) == {TP: first}
+    return path, task, gate
+
+
 def test_put_returns_while_the_batch_commits_and_offsets_wait_for_the_commit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "s.db"
-    task = _task(path)
-    gate = _Gate(monkeypatch)
-    task.put(_records(0, 2))  # creates the table, then commits 0-1 freely
-    assert task.pre_commit({TP: 2}) == {TP: 2}
+    path, task, gate = _written(tmp_path, monkeypatch)  # creates the table, then commits 0-1 freely
     gate.close()
     task.put(_records(2, 2))  # returns although the commit is held
     gate.wait_entered()
@@ -223,11 +200,7 @@ def test_put_returns_while_the_batch_commits_and_offsets_wait_for_the_commit(
 def test_the_next_batch_is_prepared_while_one_commits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "s.db"
-    task = _task(path)
-    gate = _Gate(monkeypatch)
-    task.put(_records(0, 2))
-    task.pre_commit({TP: 2})
+    path, task, gate = _written(tmp_path, monkeypatch)
     prepared = threading.Event()
     writer = task._writer
     assert writer is not None
@@ -291,11 +264,7 @@ def test_a_new_record_shape_waits_for_the_batch_in_flight_before_any_ddl(
 def test_a_transient_failure_in_flight_writes_the_batch_again_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "s.db"
-    task = _task(path, **{"max.retries": "3"})
-    gate = _Gate(monkeypatch)
-    task.put(_records(0, 2))
-    task.pre_commit({TP: 2})
+    path, task, gate = _written(tmp_path, monkeypatch, **{"max.retries": "3"})
     gate.failures = [LOCKED]  # the commit of 2-3 fails, in the background
     task.put(_records(2, 2))
     with pytest.raises(RetriableError):
@@ -312,11 +281,7 @@ def test_a_transient_failure_in_flight_writes_the_batch_again_in_order(
 def test_runtime_like_redelivery_through_many_failures_loses_and_duplicates_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "s.db"
-    task = _task(path, **{"batch.size": "3", "max.retries": "2"})
-    gate = _Gate(monkeypatch)
-    task.put(_records(0, 3))
-    task.pre_commit({TP: 3})
+    path, task, gate = _written(tmp_path, monkeypatch, 3, **{"batch.size": "3", "max.retries": "2"})
     calls = [0]
 
     def every_third() -> BaseException | None:
@@ -348,11 +313,7 @@ def test_runtime_like_redelivery_through_many_failures_loses_and_duplicates_noth
 def test_transient_failures_beyond_max_retries_fail_the_task(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "s.db"
-    task = _task(path, **{"max.retries": "1"})
-    gate = _Gate(monkeypatch)
-    task.put(_records(0, 2))
-    task.pre_commit({TP: 2})
+    path, task, gate = _written(tmp_path, monkeypatch, **{"max.retries": "1"})
     gate.failures = [LOCKED, LOCKED]
     task.put(_records(2, 2))
     _finish_in_flight()
@@ -501,11 +462,7 @@ def test_close_waits_for_the_batch_and_drops_what_failed_for_closed_partitions(
 def test_stop_waits_for_the_batch_in_flight_and_leaves_no_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "s.db"
-    task = _task(path)
-    gate = _Gate(monkeypatch)
-    task.put(_records(0, 2))
-    task.pre_commit({TP: 2})
+    path, task, gate = _written(tmp_path, monkeypatch)
     gate.close()
     task.put(_records(2, 2))
     gate.wait_entered()
