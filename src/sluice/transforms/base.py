@@ -73,10 +73,9 @@ def defaults_filler(schema: Schema, with_defaults: bool) -> Callable[[list[Any]]
     defaults = schema._field_defaults if with_defaults else None
     if defaults is None:
         return None
-    pairs = defaults
 
     def fill(values: list[Any]) -> list[Any]:
-        return [d if v is None else v for v, d in zip(values, pairs, strict=True)]
+        return [d if v is None else v for v, d in zip(values, defaults, strict=True)]
 
     return fill
 
