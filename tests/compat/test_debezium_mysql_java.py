@@ -119,7 +119,9 @@ def _schema_changes(bootstrap: str, prefix: str) -> list[Any]:
             source.pop("file", None), source.pop("pos", None)
         _without_integer_widths(doc["payload"]["tableChanges"])
         out.append((json.loads(m.key()), doc))
-    return out
+    # Kafka orders records per partition, and a record's key picks its partition: compare
+    # them key by key, each key's records in the order they were written.
+    return sorted(out, key=lambda record: json.dumps(record[0], sort_keys=True))
 
 
 def _history(bootstrap: str, prefix: str) -> list[Any]:
