@@ -91,9 +91,15 @@ class Decimal:
 
     @staticmethod
     def to_logical(schema: Schema, value: bytes) -> _decimal.Decimal:
-        unscaled = int.from_bytes(value, "big", signed=True)
-        # From text, which is exact (arithmetic would round to the context precision).
-        return _decimal.Decimal(f"{unscaled}E{-Decimal.scale_of(schema)}")
+        return Decimal.from_unscaled(
+            int.from_bytes(value, "big", signed=True), -Decimal.scale_of(schema)
+        )
+
+    @staticmethod
+    def from_unscaled(unscaled: int, exponent: int) -> _decimal.Decimal:
+        """``unscaled`` times 10^``exponent``, exactly: scaled in a context that never rounds
+        (the default context would round to 28 digits), and quicker than parsing text."""
+        return _decimal.Decimal(unscaled).scaleb(exponent, _EXACT)
 
 
 class Date:
@@ -125,7 +131,7 @@ class Date:
     def to_logical(schema: Schema, value: int) -> _dt.date:
         if schema.name != DATE_NAME:
             raise DataError("Requested conversion of Date object but the schema does not match.")
-        return EPOCH_DATE + _dt.timedelta(days=value)
+        return EPOCH_DATE + _dt.timedelta(value)
 
 
 class Time:
@@ -203,14 +209,15 @@ def to_epoch_millis(value: _dt.datetime) -> int:
 
 
 def from_epoch_millis(ms: int) -> _dt.datetime:
-    """The UTC datetime ``ms`` milliseconds after the epoch (exact, no float rounding)."""
-    return EPOCH + _dt.timedelta(milliseconds=ms)
+    """The UTC datetime ``ms`` milliseconds after the epoch (exact, no float rounding; the
+    positional milliseconds argument is about twice as quick as the keyword)."""
+    return EPOCH + _dt.timedelta(0, 0, 0, ms)
 
 
 def datetime_from_millis(millis: int) -> _dt.datetime:
     """As :func:`from_epoch_millis`, with a :class:`DataError` beyond Python's year range."""
     try:
-        return EPOCH + _dt.timedelta(milliseconds=millis)
+        return EPOCH + _dt.timedelta(0, 0, 0, millis)
     except OverflowError:
         raise DataError(
             f"Timestamp {millis} ms is outside the range Python datetimes can hold "

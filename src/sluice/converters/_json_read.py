@@ -21,7 +21,7 @@ from typing import Annotated, Any, Final
 import msgspec
 
 from sluice.api.errors import DataError, SchemaBuilderError
-from sluice.api.logical import Date, Decimal, Time, Timestamp
+from sluice.api.logical import Date, Decimal, Time, Timestamp, from_epoch_millis
 from sluice.api.schema import (
     DATE_NAME,
     DECIMAL_NAME,
@@ -547,13 +547,18 @@ def _flat_logical(schema: Schema) -> tuple[Any, Callable[[Any], Any]] | None:
     None for a logical name on another underlying type (the full path reports it)."""
     name, t = schema.name, schema.type
     if name == DECIMAL_NAME and t is Type.BYTES:
-        return bytes, partial(Decimal.to_logical, schema)
+        try:
+            exponent = -Decimal.scale_of(schema)
+        except DataError:
+            return None  # the full path reports the broken schema for each value
+        from_unscaled, from_bytes = Decimal.from_unscaled, int.from_bytes
+        return bytes, lambda raw: from_unscaled(from_bytes(raw, "big", signed=True), exponent)
     if name == DATE_NAME and t is Type.INT32:
         return _int_of(32), partial(Date.to_logical, schema)
     if name == TIME_NAME and t is Type.INT32:
         return _int_of(32), partial(Time.to_logical, schema)
     if name == TIMESTAMP_NAME and t is Type.INT64:
-        return _int_of(64), partial(Timestamp.to_logical, schema)
+        return _int_of(64), from_epoch_millis  # the name is checked: Timestamp's conversion
     return None
 
 

@@ -310,11 +310,18 @@ class _Writer:
                 rename={f"f{i}": n for i, n in enumerate(names)},
             )
 
+        # The last schema object found equal to ``schema``: encoders are cached by equality, so
+        # structs of an equal but distinct schema object come here too, and would otherwise
+        # pay a deep comparison each.
+        equal = [schema]
+
         def enc_struct(v: Any) -> Any:
             if not isinstance(v, Struct):
                 raise DataError(f"Invalid type for STRUCT: {_cls(v)}")
-            if v.schema is not schema and v.schema != schema:
-                raise DataError("Mismatching schema.")
+            if v.schema is not schema and v.schema is not equal[0]:
+                if v.schema != schema:
+                    raise DataError("Mismatching schema.")
+                equal[0] = v.schema
             values = v.stored_values
             if not (all_trusted and None not in values):
                 if not plan:

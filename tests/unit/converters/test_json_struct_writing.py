@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import msgspec
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sluice.api import Schema, SchemaBuilder, Struct
+from sluice.api import DataError, Schema, SchemaBuilder, Struct
 from sluice.converters.json import JsonConverter
 from sluice.jdk.numbers import double_to_string
 
@@ -54,3 +55,17 @@ def test_struct_fields_keep_schema_order_with_typed_and_null_fields() -> None:
     value = Struct(schema).put("z", 1).put("big", 1e20).put("small", 0.5)
     out = _converter().from_connect_data("t", schema, value)
     assert out == b'{"z":1,"big":1.0E20,"small":0.5,"dflt":"d","a":null}'
+
+
+def test_structs_of_equal_schema_objects_share_an_encoder_and_others_still_fail() -> None:
+    def order(name: str = "id") -> Schema:
+        return SchemaBuilder.struct().name("Order").field(name, Schema.INT64_SCHEMA).build()
+
+    first, equal, other = order(), order(), order("key")
+    conv = _converter()
+    assert conv.from_connect_data("t", first, Struct(first).put("id", 1)) == b'{"id":1}'
+    # ``equal`` finds ``first``'s encoder (cached by equality), then is known by identity.
+    for n in (2, 3):
+        assert conv.from_connect_data("t", equal, Struct(equal).put("id", n)) == b'{"id":%d}' % n
+    with pytest.raises(DataError, match="Mismatching schema."):
+        conv.from_connect_data("t", first, Struct(other).put("key", 4))
