@@ -2,8 +2,9 @@
 
 Modelled on Kafka Connect's ``connect-api``: connectors, tasks and their contexts, records and
 headers, the schema model with its logical types, ``ConfigDef``, converters, transforms and
-predicates, ``Values`` (Connect values to and from text), and the error tree. Private modules sit
-behind this one namespace; ``__all__`` is the contract and is tested.
+predicates, ``Values`` (Connect values to and from text), the error tree, and ``ContextThread``
+for a plugin's helper threads. Private modules sit behind this one namespace; ``__all__`` is the
+contract and is tested.
 """
 
 from sluice.api.config import (
@@ -61,6 +62,7 @@ from sluice.api.source import (
     SourceTaskContext,
 )
 from sluice.api.struct import Struct
+from sluice.api.threads import ContextThread
 from sluice.api.transform import Predicate, Transformation
 from sluice.api.values import Values
 
@@ -80,6 +82,7 @@ __all__ = [
     "ConnectRecord",
     "Connector",
     "ConnectorContext",
+    "ContextThread",
     "Converter",
     "DataError",
     "Date",

@@ -8,16 +8,21 @@ handler serves worker, connector and task threads whatever the output format:
 * ``connector``, ``task`` and ``connect_scope``: the same facts as separate fields (``None``
   outside a context), for the JSON lines of :mod:`sluice.runtime.log_json`, so that both
   formats read one per-thread state and cannot disagree.
+
+Threads a plugin starts as :class:`sluice.api.ContextThread` take over their starter's context,
+as log4j's MDC is inherited in Kafka Connect.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final
+
+from sluice.api.threads import carry_into_threads
 
 __all__ = [
     "LOG_FORMAT",
@@ -73,6 +78,18 @@ def set_context(connector: str | None, task: int | None = None, scope: str | Non
         _local.context = LogContext(connector, task)
     else:
         _local.context = LogContext(connector, None, scope or "worker")
+
+
+def _capture() -> Callable[[], None]:
+    context = current()
+
+    def restore() -> None:
+        _local.context = context
+
+    return restore
+
+
+carry_into_threads(_capture)
 
 
 @contextmanager

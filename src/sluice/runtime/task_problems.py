@@ -31,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from sluice.api.threads import carry_into_threads
+
 __all__ = [
     "KAFKA",
     "KINDS",
@@ -155,3 +157,13 @@ def bound() -> TaskProblems | None:
     """The calling thread's task problems, if it works for a task."""
     problems: TaskProblems | None = getattr(_local, "problems", None)
     return problems
+
+
+def _capture() -> Callable[[], None]:
+    problems = bound()
+    return lambda: bind(problems)
+
+
+# A task's helper threads (sluice.api.ContextThread) work for it too: their warnings are its
+# problems (the problems take a lock: any thread may report).
+carry_into_threads(_capture)

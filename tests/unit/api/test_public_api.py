@@ -26,6 +26,7 @@ EXPECTED = {
     "ConnectRecord",
     "Connector",
     "ConnectorContext",
+    "ContextThread",
     "Converter",
     "DataError",
     "Date",

@@ -46,7 +46,7 @@ from pymysqlreplication.row_event import (  # type: ignore[import-untyped]
     WriteRowsEvent,
 )
 
-from sluice.api import ConnectError, SourceRecord
+from sluice.api import ConnectError, ContextThread, SourceRecord
 from sluice.connectors.debezium_mysql.columns import UnsupportedTypeError, binlog_time
 from sluice.connectors.debezium_mysql.config import Settings
 from sluice.connectors.debezium_mysql.history import SchemaHistory
@@ -208,7 +208,7 @@ class BinlogReader:
         self.models: dict[TableId, TableModel] = dict(models or {})
         self.queue: queue.Queue[_Item] = queue.Queue(maxsize=max(1, settings.max_queue // 16))
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="binlog-reader", daemon=True)
+        self._thread = ContextThread(target=self._run, name="binlog-reader", daemon=True)
         self._catalog: pymysql.Connection | None = None
         self._last_heartbeat = time.monotonic()
 

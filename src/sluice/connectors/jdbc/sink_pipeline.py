@@ -17,8 +17,8 @@ One short-lived daemon thread per batch rather than a pool: starting a thread co
 than a batch's round trips, there is no idle worker to shut down, and waiting for a batch is
 joining its thread, so nothing outlives :meth:`CommitPipeline.close`.
 
-The thread does not carry the task's logging context (``[connector|task-0]``): that lives in
-the runtime, which connectors do not import; its log lines name the thread instead.
+The thread is a :class:`~sluice.api.ContextThread`: its log lines name the connector and task
+(``[connector|task-0]``) as the task thread's do.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sluice.api import ContextThread
 from sluice.connectors.jdbc.sink_writer import PreparedBatch, Reject
 
 __all__ = ["CommitPipeline", "Committed"]
@@ -69,9 +70,7 @@ class CommitPipeline:
         if self._thread is not None:
             raise RuntimeError("a batch is already in flight")
         self._outcome = None
-        self._thread = threading.Thread(
-            target=self._run, args=(batch,), name=self._name, daemon=True
-        )
+        self._thread = ContextThread(target=self._run, args=(batch,), name=self._name, daemon=True)
         self._thread.start()
 
     def _run(self, batch: PreparedBatch) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from confluent_kafka.admin import AdminClient
 
 import sluice
-from sluice.api import ConfigDef, SourceConnector, Task
+from sluice.api import ConfigDef, ContextThread, SourceConnector, Task
 from sluice.connectors.mirror.checkpoint_config import (
     TASK_ASSIGNED_GROUPS,
     CheckpointSettings,
@@ -63,7 +63,7 @@ class MirrorCheckpointConnector(SourceConnector):
         self._groups = self.find_groups()
         self._stop.clear()
         if settings["refresh.groups.enabled"]:
-            self._thread = threading.Thread(
+            self._thread = ContextThread(
                 target=self._run, name=f"mirror-checkpoint-{mirror.source_alias}", daemon=True
             )
             self._thread.start()

@@ -18,7 +18,15 @@ from collections.abc import Mapping
 from confluent_kafka.cimpl import NewTopic
 
 import sluice
-from sluice.api import ConfigDef, ConfigError, ConfigValue, SourceConnector, Task, TopicPartition
+from sluice.api import (
+    ConfigDef,
+    ConfigError,
+    ConfigValue,
+    ContextThread,
+    SourceConnector,
+    Task,
+    TopicPartition,
+)
 from sluice.connectors.mirror.mirror_config import (
     TASK_TOPIC_PARTITIONS,
     MirrorSettings,
@@ -86,7 +94,7 @@ class MirrorSourceConnector(SourceConnector):
             )
         self._known = self.refresh()
         self._stop.clear()
-        self._thread = threading.Thread(
+        self._thread = ContextThread(
             target=self._run, name=f"mirror-source-{settings.source_alias}", daemon=True
         )
         self._thread.start()
