@@ -141,6 +141,26 @@ def test_mysql_literals() -> None:
     assert doubling[str]("a'b\\") == "'a''b\\'"
 
 
+@pytest.mark.parametrize(
+    ("char", "escaped"),
+    [
+        ("'", "\\'"),
+        ('"', '\\"'),
+        ("\\", "\\\\"),
+        ("\n", "\\n"),
+        ("\r", "\\r"),
+        ("\0", "\\0"),
+        ("\x1a", "\\Z"),
+    ],
+)
+def test_each_character_to_escape_is_found_alone(char: str, escaped: str) -> None:
+    lit = literal_renderers(_fallback, no_backslash_escapes=False)
+    text = "x" * 100 + char
+    assert lit[str](text) == "'" + "x" * 100 + escaped + "'"
+    render = row_renderer([(text,)], lit, "utf8")
+    assert render is not None and render((text,)) == ("('" + "x" * 100 + escaped + "')").encode()
+
+
 def test_statement_chunks_respect_the_limit() -> None:
     lit = literal_renderers(_fallback, no_backslash_escapes=False)
     rows = [(i, "é" * 3) for i in range(5)]
