@@ -192,6 +192,10 @@ class PluginRegistry:
         self._family_kinds: dict[str, frozenset[str]] = {}
         """The kinds a family's target can be, known from its table without importing it."""
         self._failures: dict[str, PluginFailure] = {}
+        self._abstract: dict[str, str] = {}
+        """Abstract plugin classes of ``plugin.path`` modules by name, and what they lack: not
+        plugins (a base class may be abstract on purpose), but the reason when one is asked for
+        (a connector without ``config()`` is abstract in Python, where Java would not compile)."""
         self._scan_entry_points(third_party=entry_points)
         for folder in plugin_path:
             self._scan_folder(Path(folder))
@@ -278,6 +282,14 @@ class PluginRegistry:
                 name = f"{module.__name__}.{cls.__qualname__}"
                 self._register(name, target, str(folder), primary=True)
                 self._names.setdefault(cls.__qualname__, target)
+            for cls in self._plugin_classes(module, abstract=True):
+                name = f"{module.__name__}.{cls.__qualname__}"
+                missing = ", ".join(
+                    f"{m}()" for m in sorted(getattr(cls, "__abstractmethods__", ()))
+                )
+                note = f"{name} ({folder}) is abstract: it does not implement {missing}"
+                for alias in (name, cls.__qualname__):
+                    self._abstract.setdefault(alias, note)
 
     @staticmethod
     def _import_from(folder: Path, module_name: str) -> ModuleType:
@@ -286,10 +298,12 @@ class PluginRegistry:
         return importlib.import_module(module_name)
 
     @staticmethod
-    def _plugin_classes(module: ModuleType) -> list[type]:
+    def _plugin_classes(module: ModuleType, abstract: bool = False) -> list[type]:
+        """The plugin classes ``module`` defines: the concrete ones, or with ``abstract`` the
+        abstract ones."""
         found = []
         for _, obj in inspect.getmembers(module, inspect.isclass):
-            if obj.__module__ != module.__name__ or inspect.isabstract(obj):
+            if obj.__module__ != module.__name__ or inspect.isabstract(obj) != abstract:
                 continue
             if _kind_of(obj) is not None:
                 found.append(obj)
@@ -307,7 +321,7 @@ class PluginRegistry:
             return name
         raise PluginError(
             f"Failed to find any class that implements {name}{self._hint(name, kind)}"
-            f"{self._failure_note()}"
+            f"{self._failure_note(name)}"
         )
 
     def load(self, name: str, kind: str | None = None) -> type:
@@ -320,7 +334,7 @@ class PluginRegistry:
                 raise PluginError(
                     f"Failed to find any class that implements {name}. "
                     f"Known plugins: {', '.join(sorted(self._primary.values()))}"
-                    f"{self._hint(name, kind)}{self._failure_note()}"
+                    f"{self._hint(name, kind)}{self._failure_note(name)}"
                 ) from None
             raise
         if not isinstance(cls, type):
@@ -352,12 +366,22 @@ class PluginRegistry:
         suggestion = self.suggest(name, kind)
         return "" if suggestion is None else f". Did you mean '{suggestion}'?"
 
-    def _failure_note(self) -> str:
-        """What failed to load, for a name that was not found (it may have been among them)."""
+    def abstract_note(self, name: str) -> str | None:
+        """Why ``name`` is no plugin when it names an abstract class of a ``plugin.path``
+        module (``x.Ticker (/plugins) is abstract: it does not implement config()``)."""
+        return self._abstract.get(name.strip())
+
+    def _failure_note(self, name: str) -> str:
+        """What failed to load, for a name that was not found (it may have been among them),
+        and why ``name`` itself is no plugin when it names an abstract class."""
+        abstract = self.abstract_note(name)
+        note = "" if abstract is None else f". {abstract}"
         if not self._failures:
-            return ""
-        return ". These plugins failed to load: " + "; ".join(
-            str(f) for f in self._failures.values()
+            return note
+        return (
+            note
+            + ". These plugins failed to load: "
+            + "; ".join(str(f) for f in self._failures.values())
         )
 
     def failures(self) -> list[PluginFailure]:

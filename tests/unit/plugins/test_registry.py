@@ -85,6 +85,23 @@ def test_plugin_path_folders_are_scanned(tmp_path: Path) -> None:
     assert ("echo_plugin_mod.EchoSinkConnector", "sink", "9.9") in names
 
 
+def test_an_abstract_plugin_class_is_no_plugin_and_its_name_says_why(tmp_path: Path) -> None:
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    # A connector without config(): abstract in Python, where Java would not compile.
+    (folder / "half_plugin_mod.py").write_text(
+        PLUGIN.replace("def config(self)", "def konfig(self)")
+    )
+    r = PluginRegistry([folder], entry_points=False)
+    assert r.abstract_note("EchoSinkConnector") == (
+        f"half_plugin_mod.EchoSinkConnector ({folder}) is abstract: it does not implement config()"
+    )
+    assert r.abstract_note("EchoTask") is None  # concrete (and a task, no plugin)
+    with pytest.raises(PluginError, match=r"is abstract: it does not implement config\(\)"):
+        r.load("EchoSinkConnector", "connector")
+    assert not r.failures()  # an abstract base class may be meant: nothing is logged
+
+
 def test_plugin_path_must_exist(tmp_path: Path) -> None:
     with pytest.raises(PluginError, match="not a directory"):
         PluginRegistry([tmp_path / "missing"], entry_points=False)

@@ -162,6 +162,14 @@ def test_misspelt_connector_class_gets_a_hint(registry: PluginRegistry) -> None:
     assert message.endswith("Connector. Did you mean 'FileStreamSource'?")
 
 
+def test_an_abstract_connector_class_is_named_with_what_it_lacks(registry: PluginRegistry) -> None:
+    with pytest.raises(BadRequestError) as e:
+        validate(registry, config={"connector.class": "HalfConnector"})
+    assert str(e.value).endswith(
+        f"cip_plugins.HalfConnector ({PLUGINS}) is abstract: it does not implement config()"
+    )
+
+
 def test_parse_and_validator_errors_as_kafka(registry: PluginRegistry) -> None:
     report = validate(
         registry, config={"connector.class": SRC, "name": "x", "topic": "t", "tasks.max": "abc"}

@@ -76,6 +76,20 @@ class SnkConnector(SinkConnector):
         return ConfigDef().define("file", ConfigType.STRING, None, importance=Importance.HIGH)
 
 
+class HalfConnector(SinkConnector):
+    """No ``config()``: abstract, so no plugin, and asking for it says why."""
+
+    def start(self, props: Mapping[str, str]) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def task_class(self) -> type[Task]:
+        return _NoSinkTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return []
+
+
 class Upper(Transformation[Any]):
     def configure(self, configs: Mapping[str, Any]) -> None: ...
 
