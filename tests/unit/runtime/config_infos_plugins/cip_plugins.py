@@ -76,18 +76,10 @@ class SnkConnector(SinkConnector):
         return ConfigDef().define("file", ConfigType.STRING, None, importance=Importance.HIGH)
 
 
-class HalfConnector(SinkConnector):
+class HalfConnector(SnkConnector):
     """No ``config()``: abstract, so no plugin, and asking for it says why."""
 
-    def start(self, props: Mapping[str, str]) -> None: ...
-
-    def stop(self) -> None: ...
-
-    def task_class(self) -> type[Task]:
-        return _NoSinkTask
-
-    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        return []
+    config = SinkConnector.config  # the abstract declaration again, as if never written
 
 
 class Upper(Transformation[Any]):
