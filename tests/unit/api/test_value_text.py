@@ -6,7 +6,7 @@ import datetime as dt
 import decimal
 
 from sluice.api import Schema, SchemaBuilder, Struct
-from sluice.api.value_text import value_to_string
+from sluice.api.value_text import value_to_string, values_to_strings
 
 
 def test_value_to_string_is_javas_to_string() -> None:
@@ -54,3 +54,37 @@ def test_schemaless_maps_print_as_java_maps() -> None:
     )
     assert value_to_string(False) == "false"
     assert value_to_string(0.1) == "0.1"
+
+
+def test_a_batch_prints_as_each_value_alone() -> None:
+    """Structs of alternating schemas, maps with and without a schema, and other values."""
+    one = SchemaBuilder.struct().field("a", Schema.INT32_SCHEMA).build()
+    two = SchemaBuilder.struct().field("a", Schema.OPTIONAL_FLOAT64_SCHEMA).build()
+    map_schema = SchemaBuilder.map(Schema.STRING_SCHEMA, Schema.FLOAT32_SCHEMA).build()
+    values = [
+        Struct(one).put("a", 1),
+        Struct(two).put("a", 1e10),
+        Struct(one).put("a", 2),
+        Struct(two),
+        {"k": 0.1, "n": None, "t": True},
+        {"k": 0.1},
+        "text",
+        None,
+        [1.0],
+        b"\x00",
+    ]
+    schemas = [one, two, one, two, None, map_schema, None, None, None, None]
+    expected = [value_to_string(v, s) for v, s in zip(values, schemas, strict=True)]
+    assert values_to_strings(values, schemas) == expected
+    assert expected[:6] == [
+        "Struct{a=1}",
+        "Struct{a=1.0E10}",
+        "Struct{a=2}",
+        "Struct{}",
+        "{k=0.1, n=null, t=true}",
+        "{k=0.1}",
+    ]
+    # What is neither a string, a struct nor a schemaless map goes to ``other``.
+    printed = values_to_strings(values, schemas, lambda v, s: f"<{type(v).__name__}>")
+    assert printed[:5] == expected[:5]
+    assert printed[5:] == ["<dict>", "text", "<NoneType>", "<list>", "<bytes>"]

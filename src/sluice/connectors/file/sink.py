@@ -21,7 +21,7 @@ from sluice.api import (
     Task,
     TopicPartition,
 )
-from sluice.api.value_text import value_to_string
+from sluice.api.value_text import value_to_string, values_to_strings
 
 __all__ = ["FileStreamSinkConnector", "FileStreamSinkTask", "java_string"]
 
@@ -110,9 +110,7 @@ class FileStreamSinkTask(SinkTask):
     def _write(self, values: list[Any], schemas: list[Schema | None]) -> None:
         if not values:
             return
-        lines = [
-            v if type(v) is str else java_string(v, s) for v, s in zip(values, schemas, strict=True)
-        ]
+        lines = values_to_strings(values, schemas, java_string)
         data = ("\n".join(lines) + "\n").encode("utf-8")
         view = memoryview(data)
         while view:
