@@ -42,6 +42,7 @@ from sluice.converters._json_read import (
     _Reader,
     _ReadPlan,
     _SchemaParser,
+    decode_schemaless_batch,
 )
 from sluice.converters._json_write import Encoder, _dump, _Writer
 
@@ -214,14 +215,12 @@ class JsonConverter(Converter, HeaderConverter):
         """Schemaless values are decoded in one tight loop, checked for Java's number rules once
         for the whole batch; anything unusual (a null, bad JSON, a value needing the exact
         pass) sends the batch through :meth:`to_connect_data` value by value."""
+        if values.count(None) == len(values):  # the keys of unkeyed records: nothing to read
+            return [SchemaAndValue.NULL] * len(values)  # type: ignore[attr-defined]
         if self._schemas_enabled:
             return self._read_envelopes(topic, values)
-        decode = _FLOAT_DECODER.decode
-        try:
-            trees = [decode(v) for v in values]  # type: ignore[arg-type]
-        except (msgspec.DecodeError, TypeError):  # TypeError: a null value
-            return super().to_connect_batch(topic, values, headers)
-        if _needs_fixup(b"\n".join(values)):  # type: ignore[arg-type]
+        trees = decode_schemaless_batch(values)
+        if trees is None:
             return super().to_connect_batch(topic, values, headers)
         new = tuple.__new__
         return [new(SchemaAndValue, (None, tree)) for tree in trees]

@@ -255,6 +255,15 @@ def test_schemaless_reads_follow_jackson(text: str, expected: Any) -> None:
         [b"-0.0", b'{"n":-0e1}', b"1"],  # negative zeros
         [b'{"id":"12345678901234567890"}', b"123456789012345678901234567890"],  # long digit runs
         [b"", b"  ", b'{"a":1} x', b"1e400"],  # empty, trailing text, beyond double
+        # Objects of scalars (their integers are range-checked while decoding):
+        [b'{"a":1,"b":-0.0}', b'{"a":2}'],  # a negative zero
+        [b'{"a":9223372036854775807,"b":-9223372036854775808}'],  # a long's limits
+        [b'{"a":9223372036854775807}', b'{"c":9223372036854775808}'],  # and beyond
+        [b'{"a":-18446744073709551617}', b'{"a":1e400}'],  # below a long, beyond a double
+        [b'{"a":1,"a":2}', b'{"x":null,"y":true,"z":"s","f":2.5}'],  # a repeated key
+        [b'{"a":1}', b'{"n":{"m":99999999999999999999}}'],  # then a nested huge integer
+        [None, None],  # the keys of unkeyed records
+        [],
     ],
 )
 def test_schemaless_batch_reads_as_value_by_value(batch: list[bytes | None]) -> None:
@@ -282,6 +291,7 @@ def test_envelope_batch_reads_as_value_by_value() -> None:
     ]
     expected = [conv().to_connect_data("t", v) for v in batch]
     assert conv().to_connect_batch("t", batch) == expected
+    assert conv().to_connect_batch("t", [None, None]) == [expected[3], expected[3]]
     with pytest.raises(DataError):
         conv().to_connect_batch("t", [*batch, (flat % '{"n":1').encode()])
 
