@@ -58,10 +58,6 @@ _EXACT_DECODER: Final = msgspec.json.Decoder(float_hook=decimal.Decimal)
 _DIGITS_TO_NUL: Final = bytes.maketrans(b"0123456789", b"\0" * 10)
 _NINETEEN_DIGITS: Final = b"\0" * 19
 _NEGATIVE_ZERO: Final = re.compile(rb"-0[.eE]")
-# Most schemaless values are objects of scalars. Decoded as such (_FLAT_OBJECT_DECODER), msgspec
-# checks that their integers fit in a Java long as it reads them (for 4% more than untyped
-# decoding), so only the negative-zero test remains: the digit scan costs almost as much as the
-# decoding.
 
 
 def _may_hold_negative_zero(value: bytes) -> bool:
@@ -569,6 +565,9 @@ def _int_of(bits: int) -> Any:
     return Annotated[int, msgspec.Meta(ge=-(1 << (bits - 1)), le=(1 << (bits - 1)) - 1)]
 
 
+# Most schemaless values are objects of scalars. Decoded as such, msgspec checks that their
+# integers fit in a Java long as it reads them (for 4% more than untyped decoding), so that
+# decode_schemaless_batch skips the digit scan, which costs almost as much as the decoding.
 _FLAT_OBJECT_DECODER: Final = msgspec.json.Decoder(
     dict[str, bool | _int_of(64) | float | str | None]  # type: ignore[misc]
 )
