@@ -185,6 +185,11 @@ def _measure(argv: Sequence[str], out: Path, records: int, timeout: float) -> di
     """records/s and CPU per million from the first output bytes to the last record."""
     watched = watch(argv, out, records, timeout)
     (t0, n0, cpu0, _), (t1, n1, cpu1, _) = watched.samples[0], watched.samples[-1]
+    if n1 == n0:
+        raise RuntimeError(
+            f"all {n1} lines appeared between two 50 ms samples: too few records to measure"
+            " (raise --records)"
+        )
     return {
         "records_per_s": rate(n1 - n0, t1 - t0),
         "cpu_s_per_million": round((cpu1 - cpu0) / (n1 - n0) * 1e6, 2),
