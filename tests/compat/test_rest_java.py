@@ -21,8 +21,8 @@ import pytest
 
 from bench.java_connect import java_command
 from sluice.testing import EmbeddedWorker, wait_for
-from tests.fixtures.distributed import free_port
 from tests.fixtures.kafka import create_topic, produce_values
+from tests.fixtures.ports import free_port
 from tests.fixtures.worker_process import write_props
 
 pytestmark = pytest.mark.compat

@@ -18,8 +18,9 @@ import pytest
 from confluent_kafka import Consumer
 
 from sluice.testing import wait_for
-from tests.fixtures.distributed import WorkerProcess, free_port
+from tests.fixtures.distributed import WorkerProcess
 from tests.fixtures.kafka import create_topic
+from tests.fixtures.ports import free_port
 from tests.fixtures.worker_process import high_watermark, write_props
 
 pytestmark = pytest.mark.integration

@@ -17,9 +17,9 @@ from tests.fixtures.kafka import (
     TopicFactory,
     consume_all,
     create_topic,
-    free_port_pair,
     produce_values,
 )
+from tests.fixtures.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[LocalKafka]:
     """A broker of this test's own; stopped even when the test fails half-way."""
-    kafka = LocalKafka(port=free_port_pair(), data_dir=tmp_path / "kafka", heap="256m")
+    kafka = LocalKafka(port=free_port(2), data_dir=tmp_path / "kafka", heap="256m")
     yield kafka
     kafka.stop()
 
@@ -112,7 +112,7 @@ def test_lifecycle_through_the_cli_and_the_api(broker: LocalKafka) -> None:
 
 
 def test_a_broker_that_dies_at_start_reports_its_log(tmp_path: Path) -> None:
-    broker = LocalKafka(port=free_port_pair(), data_dir=tmp_path, heap="1k")
+    broker = LocalKafka(port=free_port(2), data_dir=tmp_path, heap="1k")
 
     with pytest.raises(BrokerStartError, match="exited with code") as caught:
         broker.start(timeout=60)

@@ -31,8 +31,8 @@ from confluent_kafka import Consumer, TopicPartition
 from sluice.runtime.herder import BadRequestError
 from sluice.runtime.status import ConnectorTaskId, State
 from sluice.testing import EmbeddedWorker, wait_for
-from tests.fixtures.distributed import free_port
 from tests.fixtures.mongodb import MongoServer, start_mongodb, stop_mongodb
+from tests.fixtures.ports import free_port
 from tests.fixtures.worker_process import (
     high_watermark,
     kill9,

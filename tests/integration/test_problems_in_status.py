@@ -22,8 +22,9 @@ import pytest
 
 from sluice.devkafka import LocalKafka
 from sluice.testing import wait_for
-from tests.fixtures.distributed import free_port, running_cluster
-from tests.fixtures.kafka import TopicFactory, consume_all, free_port_pair
+from tests.fixtures.distributed import running_cluster
+from tests.fixtures.kafka import TopicFactory, consume_all
+from tests.fixtures.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -173,7 +174,7 @@ def test_every_worker_of_a_cluster_shows_the_problem(
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[LocalKafka]:
     """A broker this test may stop and start again (same port, same data)."""
-    kafka = LocalKafka(port=free_port_pair(), data_dir=tmp_path / "kafka", heap="256m")
+    kafka = LocalKafka(port=free_port(2), data_dir=tmp_path / "kafka", heap="256m")
     kafka.start(timeout=120)
     yield kafka
     kafka.stop()

@@ -38,16 +38,10 @@ from sluice.devkafka import broker as broker_module
 from sluice.devkafka.ports import port_free
 from sluice.devkafka.processes import log_tail
 from sluice.devkafka.properties import render_properties
+from tests.fixtures.ports import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 KAFKA_POM = "<project><artifactId>kafka_2.13</artifactId></project>\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
