@@ -7,7 +7,6 @@ subprocess against a worker process that writes JSON log lines (``log.format=jso
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import pytest
 
 from sluice.cli.main import main
 from sluice.testing import EmbeddedWorker, wait_for
+from tests.fixtures.ports import free_port
 from tests.fixtures.worker_process import start_worker, stop_worker, worker_log, write_props
 
 pytestmark = pytest.mark.integration
@@ -164,9 +164,7 @@ def test_connector_lifecycle(
 
 
 def test_dead_url_is_one_line(capsys: Capsys, monkeypatch: pytest.MonkeyPatch) -> None:
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nothing listens there
     monkeypatch.setenv("SLUICE_URL", f"127.0.0.1:{port}")
     assert main(["connectors", "list"]) == 1
     assert capsys.readouterr().err == (

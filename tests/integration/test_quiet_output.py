@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -19,9 +20,7 @@ RAW_CLIENT_LINE = re.compile(r"^%\d\|")
 
 
 def _dead_address() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{s.getsockname()[1]}"  # closed again: nothing listens there
+    return f"127.0.0.1:{free_port()}"  # nothing listens there
 
 
 def test_thirty_seconds_without_a_broker_print_a_few_log_lines(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import socket
 import threading
 import weakref
 from collections.abc import Iterator
@@ -20,12 +19,11 @@ from confluent_kafka import KafkaError
 from sluice.kafka import client_logs
 from sluice.runtime import log_context
 from sluice.testing import wait_for
+from tests.fixtures.ports import free_port
 
 
 def _dead_port() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{s.getsockname()[1]}"  # closed again: nothing listens there
+    return f"127.0.0.1:{free_port()}"  # nothing listens there
 
 
 class _Records(logging.Handler):
