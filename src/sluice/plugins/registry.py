@@ -320,8 +320,8 @@ class PluginRegistry:
         if ":" in name or "." in name:
             return name
         raise PluginError(
-            f"Failed to find any class that implements {name}{self._hint(name, kind)}"
-            f"{self._failure_note(name)}"
+            f"Failed to find any class that implements {name}{self.not_found_hint(name, kind)}"
+            f"{self._failure_note()}"
         )
 
     def load(self, name: str, kind: str | None = None) -> type:
@@ -334,7 +334,7 @@ class PluginRegistry:
                 raise PluginError(
                     f"Failed to find any class that implements {name}. "
                     f"Known plugins: {', '.join(sorted(self._primary.values()))}"
-                    f"{self._hint(name, kind)}{self._failure_note(name)}"
+                    f"{self.not_found_hint(name, kind)}{self._failure_note()}"
                 ) from None
             raise
         if not isinstance(cls, type):
@@ -362,26 +362,26 @@ class PluginRegistry:
         # Aliases, and the module:Class targets for a misspelt Python path.
         return closest_name(name, [n for pair in names for n in pair])
 
-    def _hint(self, name: str, kind: str | None = None) -> str:
+    def not_found_hint(self, name: str, kind: str | None = None) -> str:
+        """What follows "Failed to find any class ..." for ``name``: the nearest installed name
+        (". Did you mean 'X'?") and, when ``name`` is an abstract ``plugin.path`` class, what it
+        lacks; empty when there is neither."""
         suggestion = self.suggest(name, kind)
-        return "" if suggestion is None else f". Did you mean '{suggestion}'?"
+        hint = "" if suggestion is None else f". Did you mean '{suggestion}'?"
+        abstract = self.abstract_note(name)
+        return hint if abstract is None else f"{hint}. {abstract}"
 
     def abstract_note(self, name: str) -> str | None:
         """Why ``name`` is no plugin when it names an abstract class of a ``plugin.path``
         module (``x.Ticker (/plugins) is abstract: it does not implement config()``)."""
         return self._abstract.get(name.strip())
 
-    def _failure_note(self, name: str) -> str:
-        """What failed to load, for a name that was not found (it may have been among them),
-        and why ``name`` itself is no plugin when it names an abstract class."""
-        abstract = self.abstract_note(name)
-        note = "" if abstract is None else f". {abstract}"
+    def _failure_note(self) -> str:
+        """What failed to load, for a name that was not found (it may have been among them)."""
         if not self._failures:
-            return note
-        return (
-            note
-            + ". These plugins failed to load: "
-            + "; ".join(str(f) for f in self._failures.values())
+            return ""
+        return ". These plugins failed to load: " + "; ".join(
+            str(f) for f in self._failures.values()
         )
 
     def failures(self) -> list[PluginFailure]:

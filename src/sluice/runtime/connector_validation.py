@@ -113,14 +113,10 @@ def _validate_overrides(
 def _load_connector(registry: PluginRegistry, name: str) -> type:
     def not_found() -> BadRequestError:
         known = ", ".join(d.name for d in registry.plugins(["sink", "source"]))
-        suggestion = registry.suggest(name, "connector")
-        hint = "" if suggestion is None else f". Did you mean '{suggestion}'?"
-        abstract = registry.abstract_note(name)
-        if abstract is not None:
-            hint += f". {abstract}"
         return BadRequestError(
             f"Failed to find any class that implements Connector and which name matches "
-            f"{name}, available connectors are: {known}{hint}"
+            f"{name}, available connectors are: {known}"
+            f"{registry.not_found_hint(name, 'connector')}"
         )
 
     try:
