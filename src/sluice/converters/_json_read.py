@@ -34,6 +34,7 @@ from sluice.api.schema import (
 from sluice.api.struct import Struct
 from sluice.converters._common import as_map_key
 from sluice.converters._json_write import _INT_BITS, _LOGICAL, _TYPE_NAMES
+from sluice.jdk.hashing import as_hash_map, as_hash_maps
 from sluice.jdk.numbers import exact_to_float32, truncate_wrapped, wrap
 
 _SERIALIZATION_ERROR: Final = (
@@ -88,7 +89,21 @@ def decode_schemaless_batch(values: Sequence[bytes | None]) -> list[Any] | None:
     joined = b"\n".join(values)  # type: ignore[arg-type]
     if _may_hold_negative_zero(joined) if flat else _needs_fixup(joined):
         return None
-    return trees
+    if flat:
+        return as_hash_maps(trees)
+    return [java_maps(tree) for tree in trees]
+
+
+def java_maps(node: Any) -> Any:
+    """A decoded JSON tree with every object's entries in the order of the ``HashMap`` Kafka's
+    JsonConverter reads it into, which is the order Kafka Connect prints and writes it in."""
+    if type(node) is dict:
+        if any(type(x) is dict or type(x) is list for x in node.values()):
+            node = {k: java_maps(x) for k, x in node.items()}
+        return as_hash_map(node)
+    if type(node) is list and any(type(x) is dict or type(x) is list for x in node):
+        return [java_maps(x) for x in node]
+    return node
 
 
 class _NeedExactError(Exception):
@@ -160,7 +175,7 @@ def _plain(node: Any) -> Any:
         return f if f != 0 else 0.0
     if isinstance(node, list):
         return [_plain(x) for x in node]
-    return {k: _plain(x) for k, x in node.items()}
+    return as_hash_map({k: _plain(x) for k, x in node.items()})
 
 
 Decoder = Callable[[Any], Any]
@@ -303,7 +318,7 @@ class _Reader:
                         "Maps with string fields should be encoded as JSON objects, but found "
                         + _node_type(node)
                     )
-                return {k: vd(x) for k, x in node.items()}
+                return as_hash_map({k: vd(x) for k, x in node.items()})
             if not isinstance(node, list):
                 raise DataError(
                     "Maps with non-string fields should be encoded as JSON array of tuples, but "

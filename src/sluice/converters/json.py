@@ -43,6 +43,7 @@ from sluice.converters._json_read import (
     _ReadPlan,
     _SchemaParser,
     decode_schemaless_batch,
+    java_maps,
 )
 from sluice.converters._json_write import Encoder, _dump, _Writer
 
@@ -346,7 +347,7 @@ class JsonConverter(Converter, HeaderConverter):
             return _plain(tree)
         if isinstance(tree, float) and tree == 0:
             return 0.0
-        return tree
+        return java_maps(tree)
 
     # -- header converter -------------------------------------------------------------------------
     def from_connect_header(

@@ -15,6 +15,7 @@ from sluice.api.errors import ConfigError
 from sluice.api.logical import Timestamp, datetime_from_millis
 from sluice.api.schema import Schema, SchemaBuilder, Type
 from sluice.api.struct import Struct
+from sluice.jdk.hashing import ShapeCache, as_hash_map, hash_map_copy_capacity, hash_map_order
 from sluice.transforms.base import (
     FALLBACK,
     BatchStep,
@@ -160,9 +161,11 @@ class InsertField(KeyOrValueTransformation[R]):
             return record
         schema = self.operating_schema(record)
         if schema is None:
-            updated_map = dict(require_map(value, _PURPOSE))
+            original = require_map(value, _PURPOSE)
+            updated_map = dict(original)
             self._insert(record, updated_map, raw_timestamp=True)
-            return self.new_record(record, None, updated_map)
+            capacity = hash_map_copy_capacity(len(original))  # Kafka's new HashMap<>(value)
+            return self.new_record(record, None, as_hash_map(updated_map, capacity))
         struct = require_struct(value, _PURPOSE)
         updated_schema = self._struct_schema(struct.schema)
         return self.new_record(
@@ -182,10 +185,18 @@ class InsertField(KeyOrValueTransformation[R]):
             ):
                 static_name, static_text = self._static.name, self._static_value
 
+                def template(keys: tuple[str, ...]) -> dict[str, Any]:
+                    # Kafka's new HashMap<>(value), then the put of the static field.
+                    order = hash_map_order((*keys, static_name), hash_map_copy_capacity(len(keys)))
+                    return dict.fromkeys(order)
+
+                templates = ShapeCache(template)
+
                 def on_map_static(record: Any, value: Any) -> Any:
                     if type(value) is not dict:
                         return FALLBACK
-                    updated = dict(value)
+                    updated = templates(tuple(value)).copy()  # the keys in Kafka's order
+                    updated.update(value)
                     updated[static_name] = static_text
                     return updated
 
@@ -196,7 +207,7 @@ class InsertField(KeyOrValueTransformation[R]):
                     return FALLBACK
                 updated = dict(value)
                 insert(record, updated, raw_timestamp=True)
-                return updated
+                return as_hash_map(updated, hash_map_copy_capacity(len(value)))
 
             return None, on_map, None
         if schema.type is not Type.STRUCT:

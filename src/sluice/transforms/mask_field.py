@@ -19,6 +19,7 @@ from sluice.api.errors import DataError
 from sluice.api.schema import DATE_NAME, DECIMAL_NAME, TIME_NAME, TIMESTAMP_NAME, Schema
 from sluice.api.struct import Struct
 from sluice.api.value_text import java_class_name
+from sluice.jdk.hashing import as_hash_map, hash_map_copy_capacity
 from sluice.transforms.base import KeyOrValueTransformation, R, parse_config
 from sluice.transforms.requirements import require_map, require_struct
 from sluice.transforms.validators import non_empty_list
@@ -149,7 +150,8 @@ class MaskField(KeyOrValueTransformation[R]):
             updated_map = dict(original)
             for name in self._ordered_fields:
                 updated_map[name] = self._masked(original.get(name), None)
-            return self.new_record(record, None, updated_map)
+            capacity = hash_map_copy_capacity(len(original))  # Kafka's new HashMap<>(value)
+            return self.new_record(record, None, as_hash_map(updated_map, capacity))
         struct = require_struct(value, _PURPOSE)
         updated = Struct(struct.schema)
         for field in struct.schema.fields:

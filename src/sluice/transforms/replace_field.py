@@ -10,6 +10,7 @@ from sluice.api.config import ConfigDef, ConfigType, Importance
 from sluice.api.errors import ConfigError
 from sluice.api.schema import Schema, SchemaBuilder, Type
 from sluice.api.struct import Struct
+from sluice.jdk.hashing import ShapeCache, as_hash_map, hash_map_order, table_size_for
 from sluice.transforms.base import (
     FALLBACK,
     BatchStep,
@@ -32,6 +33,9 @@ INCLUDE_CONFIG: Final = "include"
 RENAMES_CONFIG: Final = "renames"
 REPLACE_NULL_WITH_DEFAULT_CONFIG: Final = "replace.null.with.default"
 _PURPOSE: Final = "field replacement"
+
+_MapPlan = tuple[dict[str, None], tuple[str, ...], tuple[tuple[str, str], ...]]
+"""See :meth:`ReplaceField._map_plan`."""
 
 
 def parse_rename_mappings(mappings: list[str]) -> dict[str, str]:
@@ -109,6 +113,7 @@ class ReplaceField(KeyOrValueTransformation[R]):
         self._reverse: dict[str, str] = {}
         self._replace_null_with_default = True
         self._cache: SchemaCache[Schema] = SchemaCache()
+        self._map_plans = ShapeCache(self._map_plan)
 
     def configure(self, configs: Mapping[str, Any]) -> None:
         config = parse_config(CONFIG_DEF, configs)
@@ -119,6 +124,7 @@ class ReplaceField(KeyOrValueTransformation[R]):
         self._replace_null_with_default = config.get_boolean(REPLACE_NULL_WITH_DEFAULT_CONFIG)
         self._cache = SchemaCache()
         self._positions: dict[Schema, tuple[Schema, Callable[[list[Any]], list[Any]]]] = {}
+        self._map_plans = ShapeCache(self._map_plan)
 
     def config(self) -> ConfigDef:
         return CONFIG_DEF
@@ -157,19 +163,41 @@ class ReplaceField(KeyOrValueTransformation[R]):
         return struct_step(schema, updated_schema, on_values)
 
     def _updated_map(self, original: Mapping[str, Any]) -> dict[str, Any]:
+        """In the order of Kafka's ``new HashMap<>(original.size())``, filled in ``original``'s.
+
+        Built from the shape's template (see :meth:`_map_plan`) in about half the time of a
+        comprehension and a reordering; a shape whose renames collide takes the long way."""
+        plan = self._map_plans(tuple(original))
+        if plan is None:
+            renames = self._renames
+            updated = {renames.get(k, k): v for k, v in original.items() if self._keep(k)}
+            return as_hash_map(updated, table_size_for(len(original)))
+        template, drop, moved = plan
+        updated = template.copy()
+        updated.update(original)  # kept keys filled in place; the others added at the end...
+        for name in drop:
+            del updated[name]  # ...and taken out again, which leaves the order as it is
+        for new, old in moved:
+            updated[new] = original[old]
+        return updated
+
+    def _map_plan(self, keys: tuple[str, ...]) -> _MapPlan | None:
+        """For maps of these keys: the output keys in Kafka's order (a template of Nones), the
+        input keys to take out after filling it, and the renamed (new, old) pairs; None when a
+        new name is also an input key or two keys get one name (then order follows Java's puts
+        one by one)."""
         renames = self._renames
-        exclude = self._exclude
-        include = self._include
-        # _keep inlined: this runs once per field of every schemaless record.
-        if include:
-            return {
-                renames.get(k, k): v
-                for k, v in original.items()
-                if k in include and k not in exclude
-            }
-        if renames:
-            return {renames.get(k, k): v for k, v in original.items() if k not in exclude}
-        return {k: v for k, v in original.items() if k not in exclude}
+        pairs = [(renames.get(k, k), k) for k in keys if self._keep(k)]
+        outputs = [new for new, _ in pairs]
+        if len(set(outputs)) < len(outputs) or any(
+            new != old and new in keys for new, old in pairs
+        ):
+            return None
+        template = dict.fromkeys(hash_map_order(outputs, table_size_for(len(keys))))
+        kept = {old for new, old in pairs if new == old}
+        drop = tuple(k for k in keys if k not in kept)
+        moved = tuple((new, old) for new, old in pairs if new != old)
+        return template, drop, moved
 
     def _struct_plan(self, schema: Schema) -> tuple[Schema, Callable[[list[Any]], list[Any]]]:
         """The output schema for input structs of ``schema``, and the function picking their

@@ -27,6 +27,7 @@ from sluice.api.struct import Struct
 from sluice.api.value_text import java_class_name
 from sluice.jdk.date_format import DatePatternError, JavaDateFormat, JavaParseError
 from sluice.jdk.dates import MILLIS_PER_DAY, millis_of
+from sluice.jdk.hashing import as_hash_map, hash_map_copy_capacity
 from sluice.transforms.base import (
     FALLBACK,
     BatchStep,
@@ -279,9 +280,11 @@ class TimestampConverter(KeyOrValueTransformation[R]):
         if schema is None:
             if value is None or not self._field:
                 return self.new_record(record, None, self._convert(value))
-            updated_map = dict(require_map(value, _PURPOSE))
+            original = require_map(value, _PURPOSE)
+            updated_map = dict(original)
             updated_map[self._field] = self._convert(updated_map.get(self._field))
-            return self.new_record(record, None, updated_map)
+            capacity = hash_map_copy_capacity(len(original))  # Kafka's new HashMap<>(value)
+            return self.new_record(record, None, as_hash_map(updated_map, capacity))
         if not self._field:
             return self.new_record(
                 record,
@@ -304,7 +307,7 @@ class TimestampConverter(KeyOrValueTransformation[R]):
                     return FALLBACK
                 updated = dict(value)
                 updated[field] = convert(updated.get(field))
-                return updated
+                return as_hash_map(updated, hash_map_copy_capacity(len(value)))
 
             return None, on_map, None
         if schema.type is not Type.STRUCT:

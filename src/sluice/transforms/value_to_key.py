@@ -10,6 +10,7 @@ from sluice.api.errors import DataError
 from sluice.api.schema import Schema, SchemaBuilder
 from sluice.api.struct import Struct
 from sluice.api.transform import Transformation
+from sluice.jdk.hashing import as_hash_map, table_size_for
 from sluice.transforms.base import R, parse_config
 from sluice.transforms.requirements import require_map, require_struct
 from sluice.transforms.schema_cache import SchemaCache
@@ -61,7 +62,10 @@ class ValueToKey(Transformation[R]):
     def apply(self, record: R) -> R | None:
         if record.value_schema is None:
             value_map = require_map(record.value, _PURPOSE)
-            key_map = {field: value_map.get(field) for field in self._fields}
+            key_map = as_hash_map(  # Kafka's new HashMap<>(fields.size())
+                {field: value_map.get(field) for field in self._fields},
+                table_size_for(len(self._fields)),
+            )
             return record.new_record(
                 record.topic,
                 record.kafka_partition,

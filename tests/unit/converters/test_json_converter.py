@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+import json
 from typing import Any
 
 import pytest
@@ -531,7 +532,15 @@ def test_generated_values_round_trip(
     else:
         assert back.schema == schema
         assert normalize(back.value, schema, fill) == normalize(value, schema, fill)
-    assert c.from_connect_data("t", back.schema, back.value) == data
+    again = c.from_connect_data("t", back.schema, back.value)
+    assert again is not None
+    if config.get("schemas.enable") == "false":
+        # Kafka reads objects into HashMaps, so a struct written without its schema comes back
+        # with its fields in hash order; from then on the bytes are stable.
+        assert json.loads(again) == json.loads(data)
+        assert c.from_connect_data("t", None, c.to_connect_data("t", again).value) == again
+    else:
+        assert again == data
 
 
 # -- the fast paths agree with the generic one ----------------------------------------------------

@@ -115,7 +115,8 @@ def test_schemaless_maps_match_record_by_record() -> None:
         for i in range(3)
     ]
     out = _same(_value_chain(), records)
-    assert list(out[0].value) == ["id", "customer_id", "created_at", "topic", "offset", "pipeline"]
+    # The order Kafka 4.1's SMTs on Java 17 give the same map (each builds a new HashMap).
+    assert list(out[0].value) == ["pipeline", "offset", "created_at", "topic", "id", "customer_id"]
 
 
 def test_a_static_field_alone_is_added_to_maps_as_one_by_one() -> None:

@@ -1,8 +1,11 @@
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sluice.api import ConfigError, Schema, SchemaBuilder, SinkRecord, Struct
+from sluice.jdk.hashing import hash_map_order, table_size_for
 from sluice.transforms.replace_field import (
     ReplaceFieldKey,
     ReplaceFieldValue,
@@ -71,3 +74,36 @@ def test_bad_renames(renames: str) -> None:
         ConfigError, match=f"for configuration renames: Invalid rename mapping: {renames}"
     ):
         replace(renames=renames)
+
+
+_NAMES = st.sampled_from(["a", "b", "c", "id", "user_id", "country", "x1", "日本"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    keys=st.lists(_NAMES, unique=True, max_size=8),
+    exclude=st.lists(_NAMES, unique=True, max_size=3),
+    include=st.lists(_NAMES, unique=True, max_size=4),
+    renames=st.dictionaries(_NAMES, _NAMES, max_size=3),
+)
+def test_schemaless_maps_come_out_as_javas_puts_leave_them(
+    keys: list[str],
+    exclude: list[str],
+    include: list[str],
+    renames: dict[str, str],
+) -> None:
+    """Kafka puts the kept entries, renamed, one by one into new HashMap<>(value.size()): the
+    templates sluice fills must give that map, colliding renames included."""
+    original = {k: i for i, k in enumerate(keys)}
+    config = {"exclude": ",".join(exclude), "include": ",".join(include)}
+    config["renames"] = ",".join(f"{old}:{new}" for old, new in renames.items())
+    transform = replace(**config)
+    for _ in range(2):  # the second time from the shape's cached plan
+        out = transform.apply(SinkRecord("t", 0, None, None, None, dict(original), 0))
+        assert out is not None
+        expected: dict[str, int] = {}
+        for k, v in original.items():
+            if k not in exclude and (not include or k in include):
+                expected[renames.get(k, k)] = v
+        order = hash_map_order(expected, table_size_for(len(original)))
+        assert list(out.value.items()) == [(k, expected[k]) for k in order]

@@ -1,0 +1,76 @@
+"""``java.util.HashMap`` key order: the table sizes of its constructors and the reordering."""
+
+from __future__ import annotations
+
+from sluice.jdk import hashing
+from sluice.jdk.hashing import as_hash_map, hash_map_copy_capacity, string_hash, table_size_for
+
+
+def test_string_hash_is_javas() -> None:
+    # The values of String.hashCode on Java 17, as unsigned ints.
+    assert string_hash("") == 0
+    assert string_hash("id") == 3355
+    assert string_hash("country") == 957831062
+    assert string_hash("日本") == 835047  # one UTF-16 unit a character
+    assert string_hash("\U0001f600") == 1772899  # a surrogate pair: two units
+
+
+def test_a_json_object_comes_out_as_kafka_prints_it() -> None:
+    # Java 17, Kafka 4.1.1: JsonConverter reads {"id":1,"country":"DE","amount":0.62} and
+    # FileStreamSink prints {country=DE, amount=0.62, id=1}.
+    read = as_hash_map({"id": 1, "country": "DE", "amount": 0.62})
+    assert list(read.items()) == [("country", "DE"), ("amount", 0.62), ("id", 1)]
+
+
+def test_the_table_size_decides_the_order() -> None:
+    keys = dict.fromkeys(["id", "customer_id", "created_at", "topic", "offset", "pipeline"])
+    # Kafka's ReplaceField, InsertField and TimestampConverter, one after the other, on Java 17:
+    # [pipeline, offset, created_at, topic, id, customer_id].
+    assert list(as_hash_map(keys, 32)) != list(as_hash_map(keys, 4))
+    assert list(as_hash_map(keys, hash_map_copy_capacity(6))) == [
+        "pipeline",
+        "offset",
+        "created_at",
+        "topic",
+        "id",
+        "customer_id",
+    ]
+
+
+def test_constructor_table_sizes() -> None:
+    assert [table_size_for(n) for n in (0, 1, 2, 3, 5, 16, 17)] == [1, 1, 2, 4, 8, 16, 32]
+    # new HashMap<>(map): room for size / 0.75 + 1 on Java 17 (Java 19+ would give 4 for 3).
+    assert [hash_map_copy_capacity(n) for n in (0, 1, 2, 3, 4, 6, 12)] == [16, 2, 4, 8, 8, 16, 32]
+
+
+def test_maps_already_in_order_or_not_of_strings_are_returned_as_they_are() -> None:
+    ordered = {"country": "DE", "amount": 0.62, "id": 1}
+    assert as_hash_map(ordered) is ordered
+    numbers = {3: "c", 1: "a"}  # Java's hash of a number depends on its Java type: left alone
+    assert as_hash_map(numbers) is numbers
+    single = {"id": 1}
+    assert as_hash_map(single) is single
+
+
+def test_reordering_returns_a_new_map_with_the_same_entries() -> None:
+    original = {"id": 1, "country": "DE", "amount": 0.62}
+    first, second = as_hash_map(original), as_hash_map(dict(original))
+    assert first == original and first is not original
+    assert list(original) == ["id", "country", "amount"]  # the input is not touched
+    first["id"] = 2
+    assert second["id"] == 1  # the cached template is copied, never handed out
+
+
+def test_shape_caches_stay_bounded() -> None:
+    made: list[tuple[str, ...]] = []
+    cache = hashing.ShapeCache(lambda keys: made.append(keys) or len(keys))
+    for i in range(hashing._CACHED_SHAPES + 10):
+        assert cache((f"k{i}", "other")) == 2
+    assert len(cache.held) <= hashing._CACHED_SHAPES
+    assert cache(("k0", "other")) == 2 and len(made) == hashing._CACHED_SHAPES + 11
+    big = tuple(f"key{i}" for i in range(100))  # too big to hold: made again each time
+    cache(big)
+    cache(big)
+    assert made.count(big) == 2
+    last = (f"k{hashing._CACHED_SHAPES + 9}", "other")
+    assert cache(last) == 2 and made.count(last) == 1  # made after the last clearing: held
