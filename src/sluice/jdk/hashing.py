@@ -9,13 +9,14 @@ map's entries in hash-table order. Byte-compatible output means iterating in tha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, Generic, TypeVar, cast
 
 __all__ = [
     "ShapeCache",
     "as_hash_map",
     "as_hash_maps",
+    "hash_map_copy",
     "hash_map_copy_capacity",
     "hash_map_order",
     "hash_set_capacity",
@@ -170,6 +171,17 @@ def as_hash_map(entries: dict[Any, _V], capacity: int = 16) -> dict[Any, _V]:
     """``entries`` in the order of :func:`hash_map_order`: ``entries`` itself when that is the
     order they are in, else a new dict."""
     return as_hash_maps([entries], capacity)[0]
+
+
+def hash_map_copy(
+    original: Mapping[Any, _V], puts: Mapping[Any, _V] | None = None
+) -> dict[Any, _V]:
+    """``new HashMap<>(original)`` then a ``put`` of each of ``puts``, in their order: a new dict
+    in the order that map iterates. Kafka's SMTs that edit a schemaless value build it so."""
+    updated = dict(original)
+    if puts:
+        updated.update(puts)
+    return as_hash_map(updated, hash_map_copy_capacity(len(original)))
 
 
 def as_hash_maps(maps: list[dict[Any, _V]], capacity: int = 16) -> list[dict[Any, _V]]:

@@ -21,7 +21,7 @@ from sluice.api.struct import Struct
 from sluice.api.value_text import INT_BITS, java_class_name, java_string_of
 from sluice.api.values import date_format_for
 from sluice.jdk.dates import millis_of
-from sluice.jdk.hashing import as_hash_map, hash_map_copy_capacity
+from sluice.jdk.hashing import hash_map_copy
 from sluice.jdk.numbers import (
     exact_to_float32,
     float_to_int,
@@ -276,12 +276,11 @@ class Cast(KeyOrValueTransformation[R]):
         if self._whole is not None:
             return self.new_record(record, None, cast_value(None, value, self._whole))
         original = require_map(value, _PURPOSE)
-        updated = dict(original)
+        casts: dict[str, Any] = {}
         for field, target in self._casts.items():
             assert field is not None
-            updated[field] = cast_value(None, original.get(field), target)
-        capacity = hash_map_copy_capacity(len(original))  # Kafka's new HashMap<>(value)
-        return self.new_record(record, None, as_hash_map(updated, capacity))
+            casts[field] = cast_value(None, original.get(field), target)
+        return self.new_record(record, None, hash_map_copy(original, casts))
 
     def _apply_with_schema(self, record: R, schema: Schema, value: Any) -> R:
         updated_schema = self._updated_schema(schema)

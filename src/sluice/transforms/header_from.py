@@ -10,7 +10,7 @@ from sluice.api.errors import ConfigError, DataError
 from sluice.api.headers import Headers
 from sluice.api.schema import Field, Schema, SchemaBuilder, Type
 from sluice.api.struct import Struct
-from sluice.jdk.hashing import as_hash_map, hash_map_copy_capacity
+from sluice.jdk.hashing import hash_map_copy
 from sluice.transforms.base import KeyOrValueTransformation, R, parse_config
 from sluice.transforms.errors import no_struct_fields
 from sluice.transforms.requirements import require_map, require_struct
@@ -111,8 +111,7 @@ class HeaderFrom(KeyOrValueTransformation[R]):
         headers = record.headers.duplicate()
         if schema is None:
             original = require_map(value, "header " + self._operation)
-            # Kafka's new HashMap<>(value): its order, which removing entries keeps.
-            updated_map = as_hash_map(dict(original), hash_map_copy_capacity(len(original)))
+            updated_map = hash_map_copy(original)  # removing entries keeps the order
             for name, header in zip(self._fields, self._headers, strict=True):
                 if self._move:
                     updated_map.pop(name, None)

@@ -15,7 +15,7 @@ from sluice.api.errors import ConfigError
 from sluice.api.logical import Timestamp, datetime_from_millis
 from sluice.api.schema import Schema, SchemaBuilder, Type
 from sluice.api.struct import Struct
-from sluice.jdk.hashing import ShapeCache, as_hash_map, hash_map_copy_capacity, hash_map_order
+from sluice.jdk.hashing import ShapeCache, hash_map_copy, hash_map_copy_capacity, hash_map_order
 from sluice.transforms.base import (
     FALLBACK,
     BatchStep,
@@ -162,10 +162,9 @@ class InsertField(KeyOrValueTransformation[R]):
         schema = self.operating_schema(record)
         if schema is None:
             original = require_map(value, _PURPOSE)
-            updated_map = dict(original)
-            self._insert(record, updated_map, raw_timestamp=True)
-            capacity = hash_map_copy_capacity(len(original))  # Kafka's new HashMap<>(value)
-            return self.new_record(record, None, as_hash_map(updated_map, capacity))
+            inserted: dict[str, Any] = {}
+            self._insert(record, inserted, raw_timestamp=True)
+            return self.new_record(record, None, hash_map_copy(original, inserted))
         struct = require_struct(value, _PURPOSE)
         updated_schema = self._struct_schema(struct.schema)
         return self.new_record(
@@ -205,9 +204,9 @@ class InsertField(KeyOrValueTransformation[R]):
             def on_map(record: Any, value: Any) -> Any:
                 if type(value) is not dict:
                     return FALLBACK
-                updated = dict(value)
-                insert(record, updated, raw_timestamp=True)
-                return as_hash_map(updated, hash_map_copy_capacity(len(value)))
+                inserted: dict[str, Any] = {}
+                insert(record, inserted, raw_timestamp=True)
+                return hash_map_copy(value, inserted)
 
             return None, on_map, None
         if schema.type is not Type.STRUCT:

@@ -19,7 +19,7 @@ from sluice.api.errors import DataError
 from sluice.api.schema import DATE_NAME, DECIMAL_NAME, TIME_NAME, TIMESTAMP_NAME, Schema
 from sluice.api.struct import Struct
 from sluice.api.value_text import java_class_name
-from sluice.jdk.hashing import as_hash_map, hash_map_copy_capacity
+from sluice.jdk.hashing import hash_map_copy
 from sluice.transforms.base import KeyOrValueTransformation, R, parse_config
 from sluice.transforms.requirements import require_map, require_struct
 from sluice.transforms.validators import non_empty_list
@@ -147,11 +147,8 @@ class MaskField(KeyOrValueTransformation[R]):
         value = self.operating_value(record)
         if schema is None:
             original = require_map(value, _PURPOSE)
-            updated_map = dict(original)
-            for name in self._ordered_fields:
-                updated_map[name] = self._masked(original.get(name), None)
-            capacity = hash_map_copy_capacity(len(original))  # Kafka's new HashMap<>(value)
-            return self.new_record(record, None, as_hash_map(updated_map, capacity))
+            masked = {name: self._masked(original.get(name), None) for name in self._ordered_fields}
+            return self.new_record(record, None, hash_map_copy(original, masked))
         struct = require_struct(value, _PURPOSE)
         updated = Struct(struct.schema)
         for field in struct.schema.fields:

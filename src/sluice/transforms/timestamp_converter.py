@@ -27,7 +27,7 @@ from sluice.api.struct import Struct
 from sluice.api.value_text import java_class_name
 from sluice.jdk.date_format import DatePatternError, JavaDateFormat, JavaParseError
 from sluice.jdk.dates import MILLIS_PER_DAY, millis_of
-from sluice.jdk.hashing import as_hash_map, hash_map_copy_capacity
+from sluice.jdk.hashing import hash_map_copy
 from sluice.transforms.base import (
     FALLBACK,
     BatchStep,
@@ -281,10 +281,8 @@ class TimestampConverter(KeyOrValueTransformation[R]):
             if value is None or not self._field:
                 return self.new_record(record, None, self._convert(value))
             original = require_map(value, _PURPOSE)
-            updated_map = dict(original)
-            updated_map[self._field] = self._convert(updated_map.get(self._field))
-            capacity = hash_map_copy_capacity(len(original))  # Kafka's new HashMap<>(value)
-            return self.new_record(record, None, as_hash_map(updated_map, capacity))
+            converted = {self._field: self._convert(original.get(self._field))}
+            return self.new_record(record, None, hash_map_copy(original, converted))
         if not self._field:
             return self.new_record(
                 record,
@@ -305,9 +303,7 @@ class TimestampConverter(KeyOrValueTransformation[R]):
             def on_map(record: Any, value: Any) -> Any:
                 if type(value) is not dict:
                     return FALLBACK
-                updated = dict(value)
-                updated[field] = convert(updated.get(field))
-                return as_hash_map(updated, hash_map_copy_capacity(len(value)))
+                return hash_map_copy(value, {field: convert(value.get(field))})
 
             return None, on_map, None
         if schema.type is not Type.STRUCT:

@@ -30,6 +30,7 @@ from sluice.api import (
     Type,
 )
 from sluice.api.logical import to_epoch_millis
+from sluice.jdk.hashing import hash_set_order, string_hash
 
 INT_RANGES = {
     Type.INT8: (-(2**7), 2**7 - 1),
@@ -60,13 +61,6 @@ def _i32(v: int) -> int:
     return v - (1 << 32) if v >> 31 else v
 
 
-def java_string_hash(s: str) -> int:
-    h = 0
-    for unit in struct.unpack(f"<{len(s.encode('utf-16-le')) // 2}H", s.encode("utf-16-le")):
-        h = _i32(31 * h + unit)
-    return h
-
-
 def _long_hash(v: int) -> int:
     u = v & 0xFFFFFFFFFFFFFFFF
     return _i32(u ^ (u >> 32))
@@ -90,7 +84,7 @@ def java_hash(key: Any, schema: Schema | None) -> int | None:
     if name is not None and name == Decimal.LOGICAL_NAME:
         return None
     if isinstance(key, str):
-        return java_string_hash(key)
+        return string_hash(key)
     if isinstance(key, bool):
         return 1231 if key else 1237
     if isinstance(key, int):
@@ -104,18 +98,13 @@ def java_hash(key: Any, schema: Schema | None) -> int | None:
 
 def java_hashmap_order(keys: Iterable[Any], schema: Schema | None) -> list[Any]:
     """``keys`` in the order a ``new HashMap<>()`` filled with them in this order iterates."""
-    keys = list(keys)
-    capacity = 16
-    while len(keys) > capacity * 3 // 4:
-        capacity *= 2
 
-    def bucket(k: Any) -> int:
+    def code(k: Any) -> int:
         h = java_hash(k, schema)
         assert h is not None
-        u = h & 0xFFFFFFFF
-        return (u ^ (u >> 16)) & (capacity - 1)
+        return h & 0xFFFFFFFF
 
-    return [k for _, _, k in sorted((bucket(k), i, k) for i, k in enumerate(keys))]
+    return hash_set_order(keys, code)
 
 
 def hashable_in_java(schema: Schema | None) -> bool:

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from sluice.jdk import hashing
-from sluice.jdk.hashing import as_hash_map, hash_map_copy_capacity, string_hash, table_size_for
+from sluice.jdk.hashing import (
+    as_hash_map,
+    hash_map_copy,
+    hash_map_copy_capacity,
+    hash_map_order,
+    string_hash,
+    table_size_for,
+)
 
 
 def test_string_hash_is_javas() -> None:
@@ -74,3 +81,13 @@ def test_shape_caches_stay_bounded() -> None:
     assert made.count(big) == 2
     last = (f"k{hashing._CACHED_SHAPES + 9}", "other")
     assert cache(last) == 2 and made.count(last) == 1  # made after the last clearing: held
+
+
+def test_a_copy_with_puts_is_ordered_for_the_copied_size() -> None:
+    original = {"id": 1, "country": "DE", "amount": 0.62}
+    copied = hash_map_copy(original, {"amount": 1.0, "pipeline": "p"})
+    # new HashMap<>(3 entries) has 8 buckets on Java 17; the put of a fourth key does not grow it.
+    assert list(copied) == hash_map_order(["id", "country", "amount", "pipeline"], 8)
+    assert copied["amount"] == 1.0 and copied["pipeline"] == "p"
+    assert original == {"id": 1, "country": "DE", "amount": 0.62}
+    assert hash_map_copy(original) == original and hash_map_copy(original) is not original
