@@ -21,7 +21,7 @@ from typing import Annotated, Any, Final
 import msgspec
 
 from sluice.api.errors import DataError, SchemaBuilderError
-from sluice.api.logical import Date, Decimal, Time, Timestamp, from_epoch_millis
+from sluice.api.logical import Date, Decimal, Time, Timestamp, from_epoch_millis, to_epoch_millis
 from sluice.api.schema import (
     DATE_NAME,
     DECIMAL_NAME,
@@ -34,7 +34,14 @@ from sluice.api.schema import (
 from sluice.api.struct import Struct
 from sluice.converters._common import as_map_key
 from sluice.converters._json_write import _INT_BITS, _LOGICAL, _TYPE_NAMES
-from sluice.jdk.hashing import as_hash_map, as_hash_maps
+from sluice.jdk.hashing import (
+    as_hash_map,
+    as_hash_maps,
+    double_hash,
+    float_hash,
+    hash_set_order,
+    long_hash,
+)
 from sluice.jdk.numbers import exact_to_float32, truncate_wrapped, wrap
 
 _SERIALIZATION_ERROR: Final = (
@@ -104,6 +111,56 @@ def java_maps(node: Any) -> Any:
     if type(node) is list and any(type(x) is dict or type(x) is list for x in node):
         return [java_maps(x) for x in node]
     return node
+
+
+def _java_key_hash(schema: Schema | None) -> Callable[[Any], int] | None:
+    """``hashCode`` of the Java object Kafka reads a map key of ``schema`` into, for keys whose
+    hash Java takes from their value alone; None for decimals, bytes, structs, arrays and maps
+    (BigDecimal's hash, identity hashes...), whose maps keep the order they were read in."""
+    if schema is None or schema.name == DECIMAL_NAME:
+        return None
+    millis: Callable[[Any], int] | None = None  # java.util.Date hashes its milliseconds
+    if schema.name == TIMESTAMP_NAME:
+        millis = to_epoch_millis
+    elif schema.name == DATE_NAME:
+        millis = partial(_date_millis, schema)
+    elif schema.name == TIME_NAME:
+        millis = partial(Time.from_logical, schema)
+    code = _KEY_HASHES.get(schema.type) if millis is None else _composed(long_hash, millis)
+    if code is None:
+        return None
+    return partial(_null_or, code)
+
+
+def _date_millis(schema: Schema, day: Any) -> int:
+    return Date.from_logical(schema, day) * 86_400_000
+
+
+def _composed(outer: Callable[[int], int], inner: Callable[[Any], int]) -> Callable[[Any], int]:
+    return lambda k: outer(inner(k))
+
+
+def _null_or(code: Callable[[Any], int], key: Any) -> int:
+    return 0 if key is None else code(key)  # HashMap hashes a null key as 0
+
+
+def _int_hash(key: int) -> int:
+    return key & 0xFFFFFFFF  # Byte, Short and Integer hash as their int value
+
+
+def _boolean_hash(key: bool) -> int:
+    return 1231 if key else 1237
+
+
+_KEY_HASHES: Final[dict[Type, Callable[[Any], int]]] = {
+    Type.INT8: _int_hash,
+    Type.INT16: _int_hash,
+    Type.INT32: _int_hash,
+    Type.INT64: long_hash,
+    Type.BOOLEAN: _boolean_hash,
+    Type.FLOAT32: float_hash,
+    Type.FLOAT64: double_hash,
+}
 
 
 class _NeedExactError(Exception):
@@ -306,6 +363,7 @@ class _Reader:
     def _map(self, schema: Schema) -> Decoder:
         ks, vs = schema.key_schema, schema.value_schema
         object_mode = ks is None or ks.type is Type.STRING
+        key_hash = None if object_mode else _java_key_hash(ks)
         decs: list[Decoder] = []
 
         def dec_map(node: Any) -> Any:
@@ -335,6 +393,8 @@ class _Reader:
                         f"Found invalid map entry, expected length 2 but found :{len(entry)}"
                     )
                 result[as_map_key(kd(entry[0]))] = vd(entry[1])
+            if key_hash is not None and len(result) > 1:  # Kafka's new HashMap<>(), filled
+                return {k: result[k] for k in hash_set_order(result, key_hash)}
             return result
 
         return dec_map

@@ -9,6 +9,7 @@ map's entries in hash-table order. Byte-compatible output means iterating in tha
 
 from __future__ import annotations
 
+import struct as _struct
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, Generic, TypeVar, cast
 
@@ -16,11 +17,14 @@ __all__ = [
     "ShapeCache",
     "as_hash_map",
     "as_hash_maps",
+    "double_hash",
+    "float_hash",
     "hash_map_copy",
     "hash_map_copy_capacity",
     "hash_map_order",
     "hash_set_capacity",
     "hash_set_order",
+    "long_hash",
     "string_hash",
     "table_size_for",
 ]
@@ -41,6 +45,23 @@ def string_hash(s: str) -> int:
     for i in range(0, len(data), 2):
         h = (31 * h + int.from_bytes(data[i : i + 2], "big")) & 0xFFFFFFFF
     return h
+
+
+def long_hash(v: int) -> int:
+    """``Long.hashCode`` (and ``java.util.Date``'s, of its milliseconds), unsigned."""
+    u = v & 0xFFFFFFFFFFFFFFFF
+    return (u ^ (u >> 32)) & 0xFFFFFFFF
+
+
+def double_hash(v: float) -> int:
+    """``Double.hashCode``: of ``doubleToLongBits``, which makes every NaN the same."""
+    bits = 0x7FF8000000000000 if v != v else _struct.unpack(">Q", _struct.pack(">d", v))[0]
+    return long_hash(bits)
+
+
+def float_hash(v: float) -> int:
+    """``Float.hashCode``: ``floatToIntBits`` of the value as a float."""
+    return 0x7FC00000 if v != v else _struct.unpack(">I", _struct.pack(">f", v))[0]
 
 
 def hash_set_order(

@@ -324,7 +324,7 @@ DEC2 = '{"type":"bytes","name":"org.apache.kafka.connect.data.Decimal","paramete
             '{"type":"map","keys":{"type":"int32"},"values":{"type":"string"}}',
             '[[3,"c"],[1,"a"]]',
             {3: "c", 1: "a"},
-            '[[3,"c"],[1,"a"]]',
+            '[[1,"a"],[3,"c"]]',  # read into a HashMap, whose buckets are 1 and 3
         ),
         ("null", '{"b":1}', {"b": 1}, '{"b":1}'),
     ],

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 from sluice.jdk import hashing
 from sluice.jdk.hashing import (
     as_hash_map,
+    double_hash,
+    float_hash,
     hash_map_copy,
     hash_map_copy_capacity,
     hash_map_order,
+    long_hash,
     string_hash,
     table_size_for,
 )
@@ -91,3 +96,10 @@ def test_a_copy_with_puts_is_ordered_for_the_copied_size() -> None:
     assert copied["amount"] == 1.0 and copied["pipeline"] == "p"
     assert original == {"id": 1, "country": "DE", "amount": 0.62}
     assert hash_map_copy(original) == original and hash_map_copy(original) is not original
+
+
+def test_number_hashes_are_javas() -> None:
+    # Long.hashCode, Double.hashCode and Float.hashCode on Java 17, as unsigned ints.
+    assert [long_hash(v) for v in (-1, 1 << 40, -123456789012)] == [0, 256, 3197704719]
+    assert [double_hash(v) for v in (0.5, -0.0, math.nan)] == [1071644672, 2147483648, 2146959360]
+    assert [float_hash(v) for v in (0.5, -2.25, math.nan)] == [1056964608, 3222274048, 2143289344]
