@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import struct
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,7 +29,7 @@ from sluice.api import (
     Type,
 )
 from sluice.api.logical import to_epoch_millis
-from sluice.jdk.hashing import hash_set_order, string_hash
+from sluice.jdk.hashing import double_hash, float_hash, hash_set_order, long_hash, string_hash
 
 INT_RANGES = {
     Type.INT8: (-(2**7), 2**7 - 1),
@@ -56,16 +55,6 @@ names = st.text(min_size=1, max_size=8)
 
 
 # -- Java's HashMap iteration order ----------------------------------------------------------------
-def _i32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v >> 31 else v
-
-
-def _long_hash(v: int) -> int:
-    u = v & 0xFFFFFFFFFFFFFFFF
-    return _i32(u ^ (u >> 32))
-
-
 def java_hash(key: Any, schema: Schema | None) -> int | None:
     """``key.hashCode()`` of the Java object Kafka reads a map key into, or ``None`` when Java
     uses an identity hash (byte arrays, ...) or the hash is not worth reproducing."""
@@ -80,7 +69,7 @@ def java_hash(key: Any, schema: Schema | None) -> int | None:
             millis = Date.from_logical(Date.SCHEMA, key) * 86_400_000
         else:
             millis = Time.from_logical(Time.SCHEMA, key)
-        return _long_hash(millis)
+        return long_hash(millis)
     if name is not None and name == Decimal.LOGICAL_NAME:
         return None
     if isinstance(key, str):
@@ -88,11 +77,9 @@ def java_hash(key: Any, schema: Schema | None) -> int | None:
     if isinstance(key, bool):
         return 1231 if key else 1237
     if isinstance(key, int):
-        return _long_hash(key) if t in (Type.INT64, None) else key
+        return long_hash(key) if t in (Type.INT64, None) else key
     if isinstance(key, float):
-        if t is Type.FLOAT32:
-            return _i32(struct.unpack("<I", struct.pack("<f", key))[0])
-        return _long_hash(struct.unpack("<Q", struct.pack("<d", key))[0])
+        return float_hash(key) if t is Type.FLOAT32 else double_hash(key)
     return None
 
 
