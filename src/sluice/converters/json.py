@@ -126,7 +126,9 @@ def json_converter_config_def() -> ConfigDef:
 class JsonConverter(Converter, HeaderConverter):
     """Kafka Connect's ``org.apache.kafka.connect.json.JsonConverter``.
 
-    Also a header converter: a header value is written exactly like a record value.
+    Also a header converter: a header value is written exactly like a record value. Maps are
+    read in the key order of the ``HashMap`` Kafka reads them into, so that they print and are
+    written back byte for byte as Kafka Connect's (see :mod:`sluice.jdk.hashing`).
     """
 
     def __init__(self) -> None:
