@@ -91,14 +91,6 @@ def test_worker_writes_debezium_json(
                         (config["slot.name"],)), "slot.drop.on.stop"  # fmt: skip
 
 
-def _slot_flush(db: TestDatabase, slot: str) -> int:
-    rows = db.query(
-        "SELECT confirmed_flush_lsn - '0/0' FROM pg_replication_slots WHERE slot_name = %s",
-        (slot,),
-    )
-    return int(rows[0][0])  # type: ignore[call-overload]
-
-
 def test_kill9_mid_stream_delivers_every_change_in_order(
     kafka_bootstrap: str, postgres_database: DatabaseFactory, tmp_path: Path
 ) -> None:
@@ -157,8 +149,10 @@ def test_kill9_mid_stream_delivers_every_change_in_order(
         kill9(proc)
     committed = stored_offset(tmp_path, "pg", partition)
     assert committed is not None
-    # the slot never got ahead of what the worker had stored
-    assert _slot_flush(db, config["slot.name"]) <= committed["lsn_commit"]
+    # The slot may be confirmed past the stored lsn_commit: between transactions, with all it
+    # handed out stored, the task confirms the server's end of WAL (WAL without captured
+    # changes). Had it confirmed past an unstored change, the server would skip that
+    # transaction after the restart, which the check that every change arrives would catch.
     writer.join(120)
     sent_before = high_watermark(kafka_bootstrap, topic)
     assert sent_before < total, "the kill must land mid-stream"
