@@ -34,6 +34,7 @@ from sluice.api.schema import (
 from sluice.api.struct import Struct
 from sluice.converters._common import as_map_key
 from sluice.converters._json_write import _INT_BITS, _LOGICAL, _TYPE_NAMES
+from sluice.jdk.dates import MILLIS_PER_DAY
 from sluice.jdk.hashing import (
     as_hash_map,
     as_hash_maps,
@@ -133,7 +134,7 @@ def _java_key_hash(schema: Schema | None) -> Callable[[Any], int] | None:
 
 
 def _date_millis(schema: Schema, day: Any) -> int:
-    return Date.from_logical(schema, day) * 86_400_000
+    return Date.from_logical(schema, day) * MILLIS_PER_DAY
 
 
 def _composed(outer: Callable[[int], int], inner: Callable[[Any], int]) -> Callable[[Any], int]:

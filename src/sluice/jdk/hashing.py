@@ -102,8 +102,7 @@ def hash_set_capacity(size: int) -> int:
     """The table size of ``new HashSet<>(collection)`` for a collection of ``size`` elements
     (Java 17: room for ``size / 0.75 + 1`` elements, at least 16, rounded up to a power of two).
     """
-    wanted = max(int(size / 0.75) + 1, 16)
-    return 1 << (wanted - 1).bit_length()
+    return table_size_for(max(int(size / 0.75) + 1, 16))
 
 
 def table_size_for(capacity: int) -> int:
